@@ -1,0 +1,239 @@
+// Package model is the API model shared by admin (which stores it) and edge (which serves it).
+// The types follow the AWS API Gateway resource shapes and JSON field names, so that admin can
+// return them as the AWS APIs do and a deployment snapshot is plain AWS-shaped JSON.
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Protocols of an API.
+const (
+	ProtocolREST      = "REST"
+	ProtocolHTTP      = "HTTP"
+	ProtocolWebSocket = "WEBSOCKET"
+)
+
+// Integration types. NATS_PROXY and NATS are Portico's own.
+const (
+	IntegrationNATSProxy = "NATS_PROXY"
+	IntegrationNATS      = "NATS"
+	IntegrationHTTPProxy = "HTTP_PROXY"
+	IntegrationHTTP      = "HTTP"
+	IntegrationMock      = "MOCK"
+	IntegrationAWSProxy  = "AWS_PROXY"
+	IntegrationAWS       = "AWS"
+)
+
+// Authorization types.
+const (
+	AuthNone    = "NONE"
+	AuthIAM     = "AWS_IAM"
+	AuthCustom  = "CUSTOM"
+	AuthJWT     = "JWT"
+	AuthCognito = "COGNITO_USER_POOLS"
+)
+
+// DefaultTimeoutMillis is the REST integration timeout (29 s), as AWS.
+const DefaultTimeoutMillis = 29000
+
+// RestAPI is an API's definition: AWS's RestApi plus the resource tree and the parts a
+// deployment snapshots. HTTP and WebSocket APIs use the same type with Protocol set and
+// Routes filled (route keys) instead of Resources.
+type RestAPI struct {
+	ID                       string                     `json:"id"`
+	Name                     string                     `json:"name"`
+	Description              string                     `json:"description,omitempty"`
+	Protocol                 string                     `json:"protocolType,omitempty"` // "" = REST
+	CreatedDate              time.Time                  `json:"createdDate"`
+	Version                  string                     `json:"version,omitempty"`
+	APIKeySource             string                     `json:"apiKeySource,omitempty"` // HEADER (default) or AUTHORIZER
+	BinaryMediaTypes         []string                   `json:"binaryMediaTypes,omitempty"`
+	RouteSelectionExpression string                     `json:"routeSelectionExpression,omitempty"`
+	Policy                   string                     `json:"policy,omitempty"`
+	Tags                     map[string]string          `json:"tags,omitempty"`
+	Resources                []Resource                 `json:"resources,omitempty"`
+	Routes                   []Route                    `json:"routes,omitempty"`
+	Authorizers              []Authorizer               `json:"authorizers,omitempty"`
+	Models                   []Model                    `json:"models,omitempty"`
+	RequestValidators        []RequestValidator         `json:"requestValidators,omitempty"`
+	GatewayResponses         map[string]GatewayResponse `json:"gatewayResponses,omitempty"`
+}
+
+// Resource is a node of a REST API's resource tree.
+type Resource struct {
+	ID              string            `json:"id"`
+	ParentID        string            `json:"parentId,omitempty"`
+	PathPart        string            `json:"pathPart,omitempty"`
+	Path            string            `json:"path"`
+	ResourceMethods map[string]Method `json:"resourceMethods,omitempty"`
+}
+
+// Method is an HTTP method of a resource (AWS Method).
+type Method struct {
+	HTTPMethod          string                    `json:"httpMethod"`
+	AuthorizationType   string                    `json:"authorizationType"`
+	AuthorizerID        string                    `json:"authorizerId,omitempty"`
+	APIKeyRequired      bool                      `json:"apiKeyRequired"`
+	RequestValidatorID  string                    `json:"requestValidatorId,omitempty"`
+	OperationName       string                    `json:"operationName,omitempty"`
+	RequestParameters   map[string]bool           `json:"requestParameters,omitempty"`
+	RequestModels       map[string]string         `json:"requestModels,omitempty"`
+	MethodResponses     map[string]MethodResponse `json:"methodResponses,omitempty"`
+	MethodIntegration   *Integration              `json:"methodIntegration,omitempty"`
+	AuthorizationScopes []string                  `json:"authorizationScopes,omitempty"`
+}
+
+// MethodResponse is AWS's MethodResponse.
+type MethodResponse struct {
+	StatusCode         string            `json:"statusCode"`
+	ResponseParameters map[string]bool   `json:"responseParameters,omitempty"`
+	ResponseModels     map[string]string `json:"responseModels,omitempty"`
+}
+
+// Integration is AWS's Integration, with Portico's NATS types.
+type Integration struct {
+	Type                 string                         `json:"type"`
+	HTTPMethod           string                         `json:"httpMethod,omitempty"`
+	URI                  string                         `json:"uri,omitempty"`
+	ConnectionType       string                         `json:"connectionType,omitempty"`
+	Credentials          string                         `json:"credentials,omitempty"`
+	RequestParameters    map[string]string              `json:"requestParameters,omitempty"`
+	RequestTemplates     map[string]string              `json:"requestTemplates,omitempty"`
+	PassthroughBehavior  string                         `json:"passthroughBehavior,omitempty"`
+	ContentHandling      string                         `json:"contentHandling,omitempty"`
+	TimeoutInMillis      int                            `json:"timeoutInMillis,omitempty"`
+	CacheNamespace       string                         `json:"cacheNamespace,omitempty"`
+	CacheKeyParameters   []string                       `json:"cacheKeyParameters,omitempty"`
+	PayloadFormatVersion string                         `json:"payloadFormatVersion,omitempty"`
+	IntegrationResponses map[string]IntegrationResponse `json:"integrationResponses,omitempty"`
+}
+
+// IntegrationResponse is AWS's IntegrationResponse.
+type IntegrationResponse struct {
+	StatusCode         string            `json:"statusCode"`
+	SelectionPattern   string            `json:"selectionPattern,omitempty"`
+	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
+	ResponseTemplates  map[string]string `json:"responseTemplates,omitempty"`
+	ContentHandling    string            `json:"contentHandling,omitempty"`
+}
+
+// Route is an HTTP or WebSocket API route (AWS apigatewayv2 Route with its integration inline).
+type Route struct {
+	ID                string       `json:"routeId"`
+	RouteKey          string       `json:"routeKey"` // "GET /pets/{id}", "$default", "$connect"
+	AuthorizationType string       `json:"authorizationType,omitempty"`
+	AuthorizerID      string       `json:"authorizerId,omitempty"`
+	APIKeyRequired    bool         `json:"apiKeyRequired,omitempty"`
+	Integration       *Integration `json:"integration,omitempty"`
+}
+
+// Authorizer is AWS's Authorizer (fields used by both REST and v2).
+type Authorizer struct {
+	ID                           string `json:"id"`
+	Name                         string `json:"name"`
+	Type                         string `json:"type"` // TOKEN, REQUEST, COGNITO_USER_POOLS, JWT
+	AuthorizerURI                string `json:"authorizerUri,omitempty"`
+	IdentitySource               string `json:"identitySource,omitempty"`
+	IdentityValidationExpression string `json:"identityValidationExpression,omitempty"`
+	AuthorizerResultTTLInSeconds *int   `json:"authorizerResultTtlInSeconds,omitempty"`
+}
+
+// Model is AWS's Model (a JSON Schema draft-04 document).
+type Model struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Schema      string `json:"schema,omitempty"`
+}
+
+// RequestValidator is AWS's RequestValidator.
+type RequestValidator struct {
+	ID                        string `json:"id"`
+	Name                      string `json:"name"`
+	ValidateRequestBody       bool   `json:"validateRequestBody"`
+	ValidateRequestParameters bool   `json:"validateRequestParameters"`
+}
+
+// GatewayResponse customises one gateway response type.
+type GatewayResponse struct {
+	StatusCode         string            `json:"statusCode,omitempty"`
+	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
+	ResponseTemplates  map[string]string `json:"responseTemplates,omitempty"`
+}
+
+// Deployment is an immutable snapshot of an API.
+type Deployment struct {
+	ID          string    `json:"id"`
+	APIID       string    `json:"apiId"`
+	Description string    `json:"description,omitempty"`
+	CreatedDate time.Time `json:"createdDate"`
+	API         RestAPI   `json:"api"`
+}
+
+// Stage points at a deployment and carries per-stage settings.
+type Stage struct {
+	APIID           string                   `json:"restApiId"`
+	StageName       string                   `json:"stageName"`
+	DeploymentID    string                   `json:"deploymentId"`
+	Description     string                   `json:"description,omitempty"`
+	Variables       map[string]string        `json:"variables,omitempty"`
+	MethodSettings  map[string]MethodSetting `json:"methodSettings,omitempty"`
+	TracingEnabled  bool                     `json:"tracingEnabled,omitempty"`
+	CanarySettings  *CanarySettings          `json:"canarySettings,omitempty"`
+	CreatedDate     time.Time                `json:"createdDate"`
+	LastUpdatedDate time.Time                `json:"lastUpdatedDate"`
+}
+
+// MethodSetting is AWS's MethodSetting; the key "*/*" holds the stage defaults.
+type MethodSetting struct {
+	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`
+	ThrottlingBurstLimit int64   `json:"throttlingBurstLimit,omitempty"`
+	CachingEnabled       bool    `json:"cachingEnabled,omitempty"`
+	CacheTTLInSeconds    int     `json:"cacheTtlInSeconds,omitempty"`
+	MetricsEnabled       bool    `json:"metricsEnabled,omitempty"`
+	LoggingLevel         string  `json:"loggingLevel,omitempty"`
+}
+
+// StageDefaults is the MethodSettings key of stage-wide settings.
+const StageDefaults = "*/*"
+
+// Throttle returns the stage-wide rate and burst; ok is false when none is set.
+func (s *Stage) Throttle() (rate float64, burst int64, ok bool) {
+	ms, found := s.MethodSettings[StageDefaults]
+	if !found || ms.ThrottlingRateLimit <= 0 {
+		return 0, 0, false
+	}
+	return ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit, true
+}
+
+// CanarySettings is AWS's CanarySettings.
+type CanarySettings struct {
+	PercentTraffic         float64           `json:"percentTraffic"`
+	DeploymentID           string            `json:"deploymentId,omitempty"`
+	StageVariableOverrides map[string]string `json:"stageVariableOverrides,omitempty"`
+	UseStageCache          bool              `json:"useStageCache,omitempty"`
+}
+
+// APIKey is an API key's record. The value itself is never stored: Hash is its hex SHA-256.
+type APIKey struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name,omitempty"`
+	Description     string    `json:"description,omitempty"`
+	Enabled         bool      `json:"enabled"`
+	Hash            string    `json:"hash"`
+	StageKeys       []string  `json:"stageKeys,omitempty"` // "{apiId}/{stage}"
+	CreatedDate     time.Time `json:"createdDate"`
+	LastUpdatedDate time.Time `json:"lastUpdatedDate"`
+}
+
+// StageKey names an API stage as AWS's stageKeys do.
+func StageKey(apiID, stage string) string { return apiID + "/" + stage }
+
+// HashAPIKey is how an API key value is stored and looked up: hex SHA-256.
+func HashAPIKey(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,168 @@
+package wire
+
+import "encoding/json"
+
+// Error codes carried in replies (Code fields) and their HTTP statuses.
+const (
+	CodeOK            = ""
+	CodeForbidden     = "Forbidden"     // 403
+	CodeUnauthorized  = "Unauthorized"  // 401
+	CodeThrottled     = "Throttled"     // 429 Too Many Requests
+	CodeQuotaExceeded = "QuotaExceeded" // 429 Limit Exceeded
+	CodeGone          = "GoneException" // 410
+	CodeBadRequest    = "BadRequest"    // 400
+	CodePayloadLarge  = "PayloadTooLarge"
+	CodeInternal      = "InternalError" // 500
+	CodeUnavailable   = "Unavailable"   // 503: a store behind the service is down
+)
+
+// StatusOf maps an error code to its HTTP status.
+func StatusOf(code string) int {
+	switch code {
+	case CodeOK:
+		return 200
+	case CodeForbidden:
+		return 403
+	case CodeUnauthorized:
+		return 401
+	case CodeThrottled, CodeQuotaExceeded:
+		return 429
+	case CodeGone:
+		return 410
+	case CodeBadRequest:
+		return 400
+	case CodePayloadLarge:
+		return 413
+	case CodeUnavailable:
+		return 503
+	default:
+		return 500
+	}
+}
+
+// AuthzRequest asks authz whether a request may go on.
+type AuthzRequest struct {
+	APIID      string `json:"apiId"`
+	Stage      string `json:"stage"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	MethodARN  string `json:"methodArn,omitempty"`
+	APIKey     string `json:"apiKey,omitempty"` // the raw x-api-key value; never logged
+	NeedAPIKey bool   `json:"needApiKey,omitempty"`
+	SourceIP   string `json:"sourceIp,omitempty"`
+}
+
+// AuthzDecision is authz's answer. Allow false carries Code and Message for the client.
+type AuthzDecision struct {
+	Allow       bool              `json:"allow"`
+	Code        string            `json:"code,omitempty"`
+	Message     string            `json:"message,omitempty"`
+	PrincipalID string            `json:"principalId,omitempty"`
+	Context     map[string]string `json:"context,omitempty"`
+	APIKeyID    string            `json:"apiKeyId,omitempty"`
+	// UsageKey is the identity that usage-plan throttling and quotas count against.
+	UsageKey   string `json:"usageKey,omitempty"`
+	TTLSeconds int    `json:"ttlSeconds"`
+}
+
+// Invalidation tells edges to drop cached decisions. APIKeyHash empty with All set drops all.
+type Invalidation struct {
+	APIKeyHash string `json:"apiKeyHash,omitempty"`
+	All        bool   `json:"all,omitempty"`
+}
+
+// LeaseRequest asks ratelimit for up to Want tokens of a bucket.
+type LeaseRequest struct {
+	Key    string  `json:"key"`
+	Rate   float64 `json:"rate"`  // tokens per second
+	Burst  int64   `json:"burst"` // bucket capacity
+	Want   int64   `json:"want"`
+	EdgeID string  `json:"edgeId,omitempty"`
+}
+
+// LeaseGrant answers a LeaseRequest. Granted may be less than Want (0 = throttled). Tokens not
+// spent within ExpiresMillis are forfeited. Code CodeUnavailable means the store is down and
+// the edge applies the stage's outage policy.
+type LeaseGrant struct {
+	Granted       int64  `json:"granted"`
+	ExpiresMillis int64  `json:"expiresMillis"`
+	RetryAfterMs  int64  `json:"retryAfterMs,omitempty"`
+	Code          string `json:"code,omitempty"`
+}
+
+// ConnEvent registers (Kind "connect"), refreshes ("active") or removes ("disconnect") a
+// WebSocket connection in the registry.
+type ConnEvent struct {
+	Kind         string       `json:"kind"`
+	ConnectionID string       `json:"connectionId"`
+	EdgeID       string       `json:"edgeId"`
+	APIID        string       `json:"apiId"`
+	Stage        string       `json:"stage"`
+	ConnectedAt  int64        `json:"connectedAt"` // unix millis
+	LastActiveAt int64        `json:"lastActiveAt"`
+	Identity     ConnIdentity `json:"identity"`
+}
+
+// ConnIdentity is the identity of a connection's client, as @connections GET shows it.
+type ConnIdentity struct {
+	SourceIP  string `json:"sourceIp"`
+	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// Connection event kinds.
+const (
+	ConnConnect    = "connect"
+	ConnActive     = "active"
+	ConnDisconnect = "disconnect"
+)
+
+// ManageRequest is an @connections operation.
+type ManageRequest struct {
+	Op           string `json:"op"` // ManagePost, ManageGet, ManageDelete
+	ConnectionID string `json:"connectionId"`
+	APIID        string `json:"apiId,omitempty"`
+	Stage        string `json:"stage,omitempty"`
+	Data         []byte `json:"data,omitempty"` // base64 in JSON
+}
+
+// Manage operations.
+const (
+	ManagePost   = "post"
+	ManageGet    = "get"
+	ManageDelete = "delete"
+)
+
+// ManageResponse answers a ManageRequest.
+type ManageResponse struct {
+	Code       string          `json:"code,omitempty"`
+	Message    string          `json:"message,omitempty"`
+	Connection *ConnectionInfo `json:"connection,omitempty"`
+}
+
+// ConnectionInfo is the @connections GET body, in AWS's shape.
+type ConnectionInfo struct {
+	ConnectedAt  string       `json:"connectedAt"`
+	Identity     ConnIdentity `json:"identity"`
+	LastActiveAt string       `json:"lastActiveAt"`
+}
+
+// Delivery is what connections forwards to the edge that holds a socket.
+type Delivery struct {
+	Op           string `json:"op"` // ManagePost or ManageDelete
+	ConnectionID string `json:"connectionId"`
+	Data         []byte `json:"data,omitempty"`
+}
+
+// EdgeHeartbeat is published by every edge every HeartbeatInterval; ratelimit sizes leases
+// from the number of live edges and connections marks an edge's sockets gone when it stops.
+type EdgeHeartbeat struct {
+	EdgeID string `json:"edgeId"`
+	// Connections is how many sockets the edge holds.
+	Connections int `json:"connections"`
+}
+
+// Marshal encodes a message. Messages are plain JSON; this is the one place that says so.
+func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Unmarshal decodes a message.
+func Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

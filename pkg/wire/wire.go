@@ -1,0 +1,114 @@
+package wire
+
+import "strings"
+
+// Version of the bus contract. See the package documentation for its history.
+const Version = "v1"
+
+// Prefix is the first tokens of every Portico subject.
+const Prefix = "portico." + Version + "."
+
+// Subjects.
+const (
+	// SubjectAuthzCheck takes an AuthzRequest and answers an AuthzDecision.
+	SubjectAuthzCheck = Prefix + "authz.check"
+	// SubjectAuthzInvalidate carries an Invalidation (publish, no reply).
+	SubjectAuthzInvalidate = Prefix + "authz.invalidate"
+	// SubjectRateLimitLease takes a LeaseRequest and answers a LeaseGrant.
+	SubjectRateLimitLease = Prefix + "ratelimit.lease"
+	// SubjectConnRegister carries ConnEvents from edges (publish, no reply).
+	SubjectConnRegister = Prefix + "connections.register"
+	// SubjectConnManage takes a ManageRequest and answers a ManageResponse.
+	SubjectConnManage = Prefix + "connections.manage"
+	// SubjectEdgeHeartbeat carries EdgeHeartbeats (publish, no reply).
+	SubjectEdgeHeartbeat = Prefix + "edge.heartbeat"
+
+	// QueueAuthz, QueueRateLimit and QueueConnections are the queue groups the services
+	// subscribe with, so that several instances share the load.
+	QueueAuthz       = "portico-authz"
+	QueueRateLimit   = "portico-ratelimit"
+	QueueConnections = "portico-connections"
+)
+
+// EdgeDeliverSubject is where the edge with the given id takes Deliveries for its sockets.
+func EdgeDeliverSubject(edgeID string) string { return Prefix + "edge." + edgeID + ".deliver" }
+
+// LambdaSubject is the default subject of an AWS_PROXY integration with a Lambda function.
+func LambdaSubject(functionName string) string { return "lambda." + functionName }
+
+// JetStream buckets and keys.
+const (
+	// ConfigBucket holds API definitions, deployments, stages and API keys.
+	ConfigBucket = "portico_config"
+	// ConnBucket holds the WebSocket connection registry.
+	ConnBucket = "portico_connections"
+
+	KeyStagesPrefix      = "stages."
+	KeyAPIKeysPrefix     = "apikeys."
+	KeyAPIKeyHashPrefix  = "apikeyhash."
+	KeyRestAPIsPrefix    = "restapis."
+	KeyDeploymentsPrefix = "deployments."
+)
+
+// KeyRestAPI is the key of an API's working definition.
+func KeyRestAPI(apiID string) string { return KeyRestAPIsPrefix + apiID }
+
+// KeyDeployment is the key of one immutable deployment of an API.
+func KeyDeployment(apiID, deploymentID string) string {
+	return KeyDeploymentsPrefix + apiID + "." + deploymentID
+}
+
+// KeyStage is the key of a stage of an API.
+func KeyStage(apiID, stage string) string { return KeyStagesPrefix + apiID + "." + stage }
+
+// KeyAPIKey is the key of an API key's record (which stores only the value's hash).
+func KeyAPIKey(id string) string { return KeyAPIKeysPrefix + id }
+
+// KeyAPIKeyHash indexes an API key's record by the hex SHA-256 of its value.
+func KeyAPIKeyHash(hash string) string { return KeyAPIKeyHashPrefix + hash }
+
+// ParseStageKey splits a stage key into API id and stage name.
+func ParseStageKey(key string) (apiID, stage string, ok bool) {
+	rest, found := strings.CutPrefix(key, KeyStagesPrefix)
+	if !found {
+		return "", "", false
+	}
+	apiID, stage, ok = strings.Cut(rest, ".")
+	return apiID, stage, ok && apiID != "" && stage != ""
+}
+
+// Reserved headers of the native integration message. The edge strips any request header that
+// starts with HeaderPrefix before it adds its own, so a client cannot forge them.
+const (
+	HeaderPrefix       = "Portico-"
+	HeaderMethod       = "Portico-Method"
+	HeaderPath         = "Portico-Path"
+	HeaderResourcePath = "Portico-Resource-Path"
+	HeaderRouteKey     = "Portico-Route-Key"
+	HeaderPathParams   = "Portico-Path-Params" // URL-encoded form: a=1&b=2
+	HeaderQuery        = "Portico-Query"       // the raw query string
+	HeaderAPIID        = "Portico-Api-Id"
+	HeaderStage        = "Portico-Stage"
+	HeaderRequestID    = "Portico-Request-Id"
+	HeaderSourceIP     = "Portico-Source-Ip"
+	HeaderPrincipalID  = "Portico-Principal-Id"
+	HeaderAuthorizer   = "Portico-Authorizer-Context" // JSON object
+	HeaderConnectionID = "Portico-Connection-Id"
+	HeaderEventType    = "Portico-Event-Type" // CONNECT, MESSAGE, DISCONNECT
+	HeaderStatus       = "Portico-Status"     // reply only; absent = 200
+	HeaderVersion      = "Portico-Wire-Version"
+
+	// HeaderTraceparent and HeaderTracestate carry W3C trace context, lower case as the W3C
+	// spec writes them (NATS headers are case-sensitive).
+	HeaderTraceparent = "traceparent"
+	HeaderTracestate  = "tracestate"
+
+	// HeaderServiceError and HeaderServiceErrorCode are nats.go micro's error headers.
+	HeaderServiceError     = "Nats-Service-Error"
+	HeaderServiceErrorCode = "Nats-Service-Error-Code"
+)
+
+// IsReserved reports whether an incoming HTTP header name must not be forwarded as is.
+func IsReserved(name string) bool {
+	return len(name) >= len(HeaderPrefix) && strings.EqualFold(name[:len(HeaderPrefix)], HeaderPrefix)
+}

@@ -1,6 +1,9 @@
 package wire
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Version of the bus contract. See the package documentation for its history.
 const Version = "v1"
@@ -112,3 +115,10 @@ const (
 func IsReserved(name string) bool {
 	return len(name) >= len(HeaderPrefix) && strings.EqualFold(name[:len(HeaderPrefix)], HeaderPrefix)
 }
+
+// HeartbeatInterval is how often every edge publishes an EdgeHeartbeat. An edge not heard from
+// for HeartbeatTimeout is considered gone.
+const (
+	HeartbeatInterval = 1 * time.Second
+	HeartbeatTimeout  = 5 * time.Second
+)

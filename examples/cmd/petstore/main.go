@@ -1,0 +1,58 @@
+// Command petstore runs the example backend: as NATS subscribers (default), or as a plain HTTP
+// server with --http (the baseline for benchmarks).
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nats-io/nats.go"
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico/portico/examples/petstore"
+	"github.com/portico/portico/pkg/telemetry"
+)
+
+func main() {
+	natsURL := flag.String("nats", "nats://127.0.0.1:4222", "NATS server URL")
+	httpAddr := flag.String("http", "", "serve over plain HTTP on this address instead of NATS")
+	flag.Parse()
+	log := telemetry.Logger(slog.LevelInfo)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	store := petstore.NewStore()
+	if *httpAddr != "" {
+		srv := &fasthttp.Server{Handler: petstore.HTTPHandler(store), Name: "petstore"}
+		go func() { <-ctx.Done(); _ = srv.Shutdown() }()
+		log.Info("petstore serving HTTP", "addr", *httpAddr)
+		if err := srv.ListenAndServe(*httpAddr); err != nil {
+			log.Error("petstore http", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("petstore"), nats.MaxReconnects(-1))
+	if err != nil {
+		log.Error("petstore: connect", "url", *natsURL, "err", err)
+		os.Exit(1)
+	}
+	tp, shutdown, err := telemetry.TracerProvider(ctx, "petstore")
+	if err != nil {
+		log.Error("petstore: tracing", "err", err)
+		os.Exit(1)
+	}
+	defer shutdown(context.Background())
+	svc, err := petstore.Serve(nc, store, tp)
+	if err != nil {
+		log.Error("petstore: serve", "err", err)
+		os.Exit(1)
+	}
+	log.Info("petstore serving on NATS", "url", *natsURL)
+	<-ctx.Done()
+	_ = svc.Stop()
+	_ = nc.Drain()
+}

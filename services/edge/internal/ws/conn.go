@@ -1,0 +1,247 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fasthttp/websocket"
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// Per-socket bounds that are not worth a knob.
+const (
+	writeTimeout     = 10 * time.Second // one outbound frame
+	closeGrace       = time.Second      // wait for the client's close reply
+	activeEvery      = 5 * time.Second  // "active" registry refresh, at most
+	maxInFlight      = 8                // messages of one socket at its integrations
+	closeCodeAbnorm  = websocket.CloseAbnormalClosure
+	closeCodeSlow    = websocket.ClosePolicyViolation
+	closeCodeTooBig  = websocket.CloseMessageTooBig
+	closeCodeGoAway  = websocket.CloseGoingAway
+	closeReasonIdle  = "idle timeout"
+	closeReasonLife  = "max lifetime"
+	closeReasonSlow  = "slow reader"
+	closeReasonFrame = "frame too big"
+)
+
+type outFrame struct {
+	typ  int
+	data []byte
+}
+
+func frameOf(data []byte) outFrame {
+	if utf8.Valid(data) {
+		return outFrame{typ: websocket.TextMessage, data: data}
+	}
+	return outFrame{typ: websocket.BinaryMessage, data: data}
+}
+
+// conn is one client socket.
+type conn struct {
+	h           *Hub
+	id          string
+	t           Target
+	sel         *Selector
+	routes      map[string]*model.Route
+	userAgent   string
+	connectedAt time.Time
+	connected   bool // $connect accepted: $disconnect is owed
+
+	ws    *websocket.Conn
+	guard *guardedConn
+
+	out        chan outFrame
+	stop       chan struct{} // closed when the socket starts closing
+	writerDone chan struct{}
+	inflight   chan struct{}
+
+	closeOnce   sync.Once
+	closeCode   int
+	closeReason string
+	closeFrame  bool // send a close frame (false when the client closed or vanished)
+
+	dlMu    sync.Mutex // orders read-deadline updates against closing
+	closing atomic.Bool
+
+	lastActive    atomic.Int64 // unix millis
+	lastPublished atomic.Int64
+}
+
+func (h *Hub) newConn(id string, t Target, sel *Selector, routes map[string]*model.Route, ua string) *conn {
+	now := time.Now()
+	c := &conn{
+		h: h, id: id, t: t, sel: sel, routes: routes, userAgent: ua, connectedAt: now,
+		out:        make(chan outFrame, h.cfg.SendQueue),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		inflight:   make(chan struct{}, maxInFlight),
+	}
+	c.lastActive.Store(now.UnixMilli())
+	c.lastPublished.Store(now.UnixMilli())
+	return c
+}
+
+func (c *conn) isClosing() bool { return c.closing.Load() }
+
+// send queues a frame. A full queue means the client does not read: it is disconnected.
+func (c *conn) send(f outFrame) bool {
+	if c.isClosing() {
+		return false
+	}
+	select {
+	case c.out <- f:
+		return true
+	default:
+		c.h.log.Info("disconnecting slow reader", "connection_id", c.id)
+		c.close(closeCodeSlow, closeReasonSlow)
+		return false
+	}
+}
+
+// close starts a server-initiated close with a close frame.
+func (c *conn) close(code int, reason string) { c.closeWith(code, reason, true) }
+
+func (c *conn) closeWith(code int, reason string, frame bool) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason, c.closeFrame = code, reason, frame
+		c.dlMu.Lock()
+		c.closing.Store(true)
+		c.dlMu.Unlock()
+		close(c.stop)
+	})
+}
+
+// abort drops the socket without a close handshake.
+func (c *conn) abort() {
+	c.closeWith(closeCodeAbnorm, "aborted", false)
+	if c.ws != nil {
+		_ = c.ws.NetConn().Close()
+	}
+}
+
+// armReadDeadline sets the next read deadline: idle timeout capped by the lifetime, or the
+// close grace once the socket is closing.
+func (c *conn) armReadDeadline() {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	if c.closing.Load() {
+		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+		return
+	}
+	d := time.Now().Add(c.h.cfg.IdleTimeout)
+	if end := c.connectedAt.Add(c.h.cfg.MaxLifetime); end.Before(d) {
+		d = end
+	}
+	_ = c.ws.SetReadDeadline(d)
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		select {
+		case f := <-c.out:
+			if !c.write(f) {
+				return
+			}
+		case <-c.stop:
+			if c.closeCode != closeCodeSlow {
+				c.drain()
+			}
+			if c.closeFrame {
+				_ = c.ws.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(c.closeCode, c.closeReason), time.Now().Add(closeGrace))
+			}
+			c.armReadDeadline()
+			return
+		}
+	}
+}
+
+// drain writes what was queued before the close, bounded by the queue's size.
+func (c *conn) drain() {
+	for range cap(c.out) {
+		select {
+		case f := <-c.out:
+			if !c.write(f) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (c *conn) write(f outFrame) bool {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.ws.WriteMessage(f.typ, f.data); err != nil {
+		c.closeWith(closeCodeAbnorm, "write failed", false)
+		_ = c.ws.NetConn().Close()
+		return false
+	}
+	return true
+}
+
+// readLoop serves the client's messages until the socket ends.
+func (c *conn) readLoop(ctx context.Context) {
+	c.ws.SetReadLimit(int64(c.h.cfg.MaxMessageBytes))
+	for {
+		c.armReadDeadline()
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if typ != websocket.TextMessage && typ != websocket.BinaryMessage {
+			continue
+		}
+		c.touch()
+		select {
+		case c.inflight <- struct{}{}:
+		case <-c.stop:
+			continue // keep reading until the client's close reply or the grace deadline
+		}
+		go func() {
+			defer func() { <-c.inflight }()
+			c.h.onMessage(ctx, c, data)
+		}()
+	}
+}
+
+// readFailed maps why reading stopped to the close status reported in $disconnect.
+func (c *conn) readFailed(err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case c.guard.FrameTooBig():
+		c.close(closeCodeTooBig, closeReasonFrame)
+	case errors.Is(err, websocket.ErrReadLimit):
+		c.closeWith(closeCodeTooBig, "message too big", false) // the library sent the close frame
+	case errors.As(err, &ce):
+		c.closeWith(ce.Code, ce.Text, false) // the library echoed the close frame
+	case errors.As(err, &ne) && ne.Timeout() && !c.isClosing():
+		if time.Since(c.connectedAt) >= c.h.cfg.MaxLifetime {
+			c.close(closeCodeGoAway, closeReasonLife)
+		} else {
+			c.close(closeCodeGoAway, closeReasonIdle)
+		}
+	default:
+		c.closeWith(closeCodeAbnorm, "connection lost", false)
+	}
+}
+
+// touch records client activity and refreshes the registry at most every activeEvery.
+func (c *conn) touch() {
+	now := time.Now().UnixMilli()
+	c.lastActive.Store(now)
+	last := c.lastPublished.Load()
+	if now-last < activeEvery.Milliseconds() || !c.lastPublished.CompareAndSwap(last, now) {
+		return
+	}
+	c.h.publishConnEvent(c, wire.ConnActive)
+}

@@ -1,0 +1,78 @@
+package edge
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/portico/portico/services/edge/internal/ws"
+)
+
+// Config is the edge's configuration.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `yaml:"addr"`
+	// EdgeID names this node on the bus; default random.
+	EdgeID string `yaml:"edge_id"`
+	// Domain is the suffix of host-style endpoints: {apiId}.execute-api.{Domain}.
+	Domain string `yaml:"domain"`
+	// MaxBodyBytes bounds request bodies (413 above it).
+	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// MaxHeaderBytes bounds the request line and headers (431 above it).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// DrainTimeout bounds the graceful shutdown.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// AuthzTimeout bounds one authz request.
+	AuthzTimeout time.Duration `yaml:"authz_timeout"`
+	// KVReplicas is used if the edge has to create the config bucket.
+	KVReplicas int `yaml:"kv_replicas"`
+	// WebSocket is the socket hub's configuration.
+	WebSocket ws.Config `yaml:"websocket"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:           "127.0.0.1:8080",
+		Domain:         "localhost",
+		MaxBodyBytes:   10 << 20,
+		MaxHeaderBytes: 16 << 10,
+		DrainTimeout:   30 * time.Second,
+		AuthzTimeout:   2 * time.Second,
+		KVReplicas:     1,
+		WebSocket:      ws.DefaultConfig(),
+	}
+}
+
+// Validate reports every problem of the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("edge addr %q: %w", c.Addr, err))
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("edge max_body_bytes must be positive"))
+	}
+	if c.MaxHeaderBytes < 1024 {
+		errs = append(errs, errors.New("edge max_header_bytes must be at least 1024"))
+	}
+	if c.DrainTimeout <= 0 {
+		errs = append(errs, errors.New("edge drain_timeout must be positive"))
+	}
+	if c.AuthzTimeout <= 0 {
+		errs = append(errs, errors.New("edge authz_timeout must be positive"))
+	}
+	if err := c.WebSocket.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func randomID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

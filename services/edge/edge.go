@@ -1,0 +1,242 @@
+// Package edge is Portico's data plane: a fasthttp server that maps each request to an API
+// stage and route, asks authz and ratelimit over NATS (through local caches and leases), calls
+// the integration and writes the response. It holds WebSocket connections through its hub.
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/edge/internal/ws"
+)
+
+// Authorizer decides whether a request may go on; pkg/authzclient implements it with a cache
+// in front of the authz service.
+type Authorizer interface {
+	Check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzDecision, error)
+}
+
+// Throttler spends tokens of a rate limit; pkg/lease implements it with leases from the
+// ratelimit service. code is wire.CodeThrottled or wire.CodeUnavailable when refused.
+type Throttler interface {
+	Allow(ctx context.Context, key string, rate float64, burst int64) (allowed bool, code string)
+}
+
+// Deps are the edge's collaborators.
+type Deps struct {
+	Logger  *slog.Logger
+	Tracer  trace.TracerProvider
+	Metrics prometheus.Registerer
+	NATS    *nats.Conn
+	Authz   Authorizer
+	Limiter Throttler
+	// Listener, when set, is served instead of listening on Config.Addr (tests).
+	Listener net.Listener
+}
+
+// Service is an edge node.
+type Service struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	tracer  trace.Tracer
+	tables  atomic.Pointer[tables]
+	hub     *ws.Hub
+	server  *fasthttp.Server
+	client  *fasthttp.Client
+	metrics *metrics
+	ready   chan struct{}
+	readyOnce sync.Once
+	addr    atomic.Value // net.Addr once listening
+}
+
+// New validates the configuration and builds the edge. It does no I/O.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if cfg.EdgeID == "" {
+		cfg.EdgeID = randomID()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.NATS == nil {
+		return nil, errors.New("edge: NATS connection required")
+	}
+	if deps.Authz == nil || deps.Limiter == nil {
+		return nil, errors.New("edge: Authz and Limiter required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider()
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("service", "edge", "edge_id", cfg.EdgeID),
+		tracer: deps.Tracer.Tracer("portico/edge"), ready: make(chan struct{})}
+	empty := tables{}
+	s.tables.Store(&empty)
+	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID})
+	if err != nil {
+		return nil, fmt.Errorf("edge websocket hub: %w", err)
+	}
+	s.hub = hub
+	m, err := newMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.client = &fasthttp.Client{
+		Name:                     "portico",
+		MaxConnsPerHost:          4096,
+		MaxIdleConnDuration:      90 * time.Second,
+		NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing:   true,
+		ReadBufferSize:           16 << 10,
+	}
+	s.server = &fasthttp.Server{
+		Handler:                       s.handle,
+		Name:                          "portico",
+		MaxRequestBodySize:            cfg.MaxBodyBytes,
+		ReadBufferSize:                cfg.MaxHeaderBytes,
+		DisablePreParseMultipartForm:  true,
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: false,
+		ErrorHandler:                  s.serverError,
+		ReadTimeout:                   60 * time.Second,
+		IdleTimeout:                   120 * time.Second,
+		CloseOnShutdown:               true,
+	}
+	return s, nil
+}
+
+// EdgeID is this node's id on the bus.
+func (s *Service) EdgeID() string { return s.cfg.EdgeID }
+
+// Ready is closed once the edge has loaded every stage and is listening.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the listening address, once Ready.
+func (s *Service) Addr() net.Addr {
+	a, _ := s.addr.Load().(net.Addr)
+	return a
+}
+
+// Run serves until ctx is done, then drains: it stops accepting, waits for in-flight requests
+// (bounded by DrainTimeout), closes sockets gradually and delivers every $disconnect.
+func (s *Service) Run(ctx context.Context) error {
+	js, err := jetstream.New(s.deps.NATS)
+	if err != nil {
+		return fmt.Errorf("edge: jetstream: %w", err)
+	}
+	kv, err := openConfigBucket(ctx, js, s.cfg.KVReplicas)
+	if err != nil {
+		return err
+	}
+	if err := s.hub.Start(ctx); err != nil {
+		return fmt.Errorf("edge: websocket hub: %w", err)
+	}
+	ln := s.deps.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("edge: listen on %s: %w", s.cfg.Addr, err)
+		}
+	}
+	s.addr.Store(ln.Addr())
+
+	wctx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	loaded := make(chan struct{})
+	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{},
+		swap:    func(t tables) { s.tables.Store(&t) },
+		current: func() tables { return *s.tables.Load() },
+		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- w.run(wctx, func() { close(loaded) }) }()
+	select {
+	case <-loaded:
+	case err := <-watchErr:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.server.Serve(ln) }()
+	go s.heartbeat(wctx)
+	s.readyOnce.Do(func() { close(s.ready) })
+	s.log.Info("edge serving", "addr", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("edge: serve: %w", err)
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	var errs []error
+	if err := s.server.ShutdownWithContext(dctx); err != nil {
+		errs = append(errs, fmt.Errorf("edge: http drain: %w", err))
+	}
+	if err := s.hub.Shutdown(dctx); err != nil {
+		errs = append(errs, fmt.Errorf("edge: websocket drain: %w", err))
+	}
+	s.publishHeartbeat()
+	return errors.Join(errs...)
+}
+
+func (s *Service) heartbeat(ctx context.Context) {
+	t := time.NewTicker(wire.HeartbeatInterval)
+	defer t.Stop()
+	s.publishHeartbeat()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.publishHeartbeat()
+		}
+	}
+}
+
+func (s *Service) publishHeartbeat() {
+	b, _ := wire.Marshal(wire.EdgeHeartbeat{EdgeID: s.cfg.EdgeID, Connections: s.hub.Count()})
+	_ = s.deps.NATS.Publish(wire.SubjectEdgeHeartbeat, b)
+}
+
+// openConfigBucket binds the config bucket, creating it if no one has yet.
+func openConfigBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, wire.ConfigBucket)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("edge: config bucket: %w", err)
+	}
+	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.ConfigBucket, History: 5, Replicas: replicas})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, wire.ConfigBucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("edge: creating config bucket: %w", err)
+	}
+	return kv, nil
+}

@@ -1,0 +1,256 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	gw "github.com/portico/portico/pkg/gatewayresponse"
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/route"
+	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/edge/internal/ws"
+)
+
+// request is the per-request state the steps share.
+type request struct {
+	ctx      *fasthttp.RequestCtx
+	id       string
+	st       *stageState
+	t        *target
+	path     string // path below the stage, starting with /
+	params   []route.Param
+	decision wire.AuthzDecision
+}
+
+const (
+	pathStylePrefix = "/restapis/"
+	userRequest     = "_user_request_"
+	connectionsSeg  = "@connections"
+)
+
+// endpoint maps the request to (api, stage, path): path-style
+// /restapis/{api}/{stage}/_user_request_/{path}, or Host {api}.execute-api.{domain} with
+// /{stage}/{path}.
+func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string, ok bool) {
+	p := string(ctx.Path())
+	if rest, found := strings.CutPrefix(p, pathStylePrefix); found {
+		apiID, rest, _ = strings.Cut(rest, "/")
+		stage, rest, _ = strings.Cut(rest, "/")
+		marker, rest, _ := strings.Cut(rest, "/")
+		if apiID == "" || stage == "" || marker != userRequest {
+			return "", "", "", false
+		}
+		return apiID, stage, "/" + rest, true
+	}
+	host := string(ctx.Host())
+	if h, _, err := splitHostPort(host); err == nil {
+		host = h
+	}
+	id, domain, found := strings.Cut(host, ".execute-api.")
+	if !found || id == "" || domain == "" {
+		return "", "", "", false
+	}
+	stage, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if stage == "" {
+		return "", "", "", false
+	}
+	return id, stage, "/" + rest, true
+}
+
+func splitHostPort(h string) (string, string, error) {
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.HasSuffix(h, "]") {
+		return h, "", errors.New("no port")
+	}
+	return h[:i], h[i+1:], nil
+}
+
+func (s *Service) handle(ctx *fasthttp.RequestCtx) {
+	r := request{ctx: ctx, id: newRequestID()}
+	ctx.Response.Header.Set("x-amzn-RequestId", r.id)
+	apiID, stage, path, ok := s.endpoint(ctx)
+	if !ok {
+		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
+		return
+	}
+	st := (*s.tables.Load())[apiID+"/"+stage]
+	if st == nil {
+		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
+		return
+	}
+	r.st, r.path = st, path
+	if st.protocol() == model.ProtocolWebSocket {
+		s.handleWebSocket(&r)
+		return
+	}
+	method := string(ctx.Method())
+	m, found := st.routes.Lookup(method, path)
+	switch {
+	case found:
+		r.t, r.params = m.Value, m.Params
+	case st.defaultRoute != nil:
+		r.t = st.defaultRoute
+	case st.protocol() == model.ProtocolHTTP:
+		s.gatewayError(&r, gw.ResourceNotFound, "")
+		return
+	default:
+		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
+		return
+	}
+
+	spanCtx, span := s.tracer.Start(context.Background(), r.t.routeKey, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("url.path", path),
+			attribute.String("portico.api_id", st.apiID), attribute.String("portico.stage", st.name),
+			attribute.String("portico.request_id", r.id)))
+	defer func() {
+		code := ctx.Response.StatusCode()
+		span.SetAttributes(attribute.Int("http.response.status_code", code))
+		if code >= 500 {
+			span.SetStatus(codes.Error, strconv.Itoa(code))
+		}
+		span.End()
+		s.metrics.requests.WithLabelValues(st.apiID, st.name, statusClass(code)).Inc()
+	}()
+
+	if !s.authorize(spanCtx, &r) {
+		return
+	}
+	if !s.throttle(spanCtx, &r) {
+		return
+	}
+	s.integrate(spanCtx, &r)
+}
+
+// authorize runs the route's authorization; false means the response is written.
+func (s *Service) authorize(ctx context.Context, r *request) bool {
+	if !r.t.needAPIKey {
+		return true
+	}
+	req := wire.AuthzRequest{APIID: r.st.apiID, Stage: r.st.name, Method: string(r.ctx.Method()), Path: r.path,
+		APIKey: string(r.ctx.Request.Header.Peek("x-api-key")), NeedAPIKey: true}
+	d, err := s.deps.Authz.Check(ctx, &req)
+	if err != nil {
+		s.log.Error("authz check failed", "request_id", r.id, "err", err)
+		s.gatewayError(r, gw.AuthorizerFailure, "")
+		return false
+	}
+	if !d.Allow {
+		switch d.Code {
+		case wire.CodeUnauthorized:
+			s.gatewayError(r, gw.Unauthorized, "")
+		case wire.CodeForbidden, "":
+			s.gatewayError(r, gw.InvalidAPIKey, "")
+		default:
+			s.gatewayError(r, gw.AccessDenied, d.Message)
+		}
+		return false
+	}
+	r.decision = d
+	return true
+}
+
+// throttle applies the stage's rate limit; false means the response is written.
+func (s *Service) throttle(ctx context.Context, r *request) bool {
+	if !r.st.throttled {
+		return true
+	}
+	ok, code := s.deps.Limiter.Allow(ctx, r.st.throttleKey, r.st.rate, r.st.burst)
+	if ok {
+		return true
+	}
+	if code == wire.CodeUnavailable {
+		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
+		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		return false
+	}
+	s.gatewayError(r, gw.Throttled, "")
+	return false
+}
+
+// gatewayError writes a gateway response of type t.
+func (s *Service) gatewayError(r *request, t gw.Type, message string) {
+	var custom map[string]model.GatewayResponse
+	if r.st != nil {
+		custom = r.st.api.GatewayResponses
+	}
+	resp := gw.Render(t, message, custom)
+	writeGateway(r.ctx, resp)
+}
+
+func writeGateway(ctx *fasthttp.RequestCtx, resp gw.Response) {
+	status := resp.Status
+	if status == 0 {
+		status = fasthttp.StatusInternalServerError
+	}
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentType("application/json")
+	for k, v := range resp.Headers {
+		ctx.Response.Header.Set(k, v)
+	}
+	ctx.Response.SetBodyRaw(resp.Body)
+}
+
+// serverError answers what fasthttp refuses before the handler runs (body or headers too big).
+func (s *Service) serverError(ctx *fasthttp.RequestCtx, err error) {
+	var resp gw.Response
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		resp = gw.Render(gw.RequestTooLarge, "", nil)
+	case strings.Contains(err.Error(), "small read buffer"), strings.Contains(err.Error(), "too big"):
+		resp = gw.Response{Status: fasthttp.StatusRequestHeaderFieldsTooLarge, Body: gw.DefaultBody("Request Header Fields Too Large")}
+	default:
+		resp = gw.Response{Status: fasthttp.StatusBadRequest, Body: gw.DefaultBody("Bad Request")}
+	}
+	writeGateway(ctx, resp)
+}
+
+func (s *Service) handleWebSocket(r *request) {
+	ctx := r.ctx
+	if connID, found := strings.CutPrefix(r.path, "/"+connectionsSeg+"/"); found && connID != "" && !strings.Contains(connID, "/") {
+		s.hub.Manage(ctx, r.st.apiID, r.st.name, connID)
+		return
+	}
+	if !bytes.EqualFold(ctx.Request.Header.Peek("Upgrade"), []byte("websocket")) {
+		writeGateway(ctx, gw.Response{Status: fasthttp.StatusUpgradeRequired, Body: gw.DefaultBody("Upgrade Required")})
+		return
+	}
+	s.hub.Upgrade(ctx, ws.Target{APIID: r.st.apiID, Stage: r.st.name, API: r.st.api,
+		StageVariables: r.st.stage.Variables, SourceIP: ctx.RemoteIP().String()})
+}
+
+// newRequestID returns an AWS-style request id (a random UUID v4).
+func newRequestID() string {
+	var b [36]byte
+	const hexd = "0123456789abcdef"
+	hi, lo := rand.Uint64(), rand.Uint64()
+	hi = hi&^(0xf<<12) | 4<<12        // version 4
+	lo = lo&^(0x3<<62) | 0x2<<62      // variant 10
+	j := 0
+	for i := 0; i < 16; i++ {
+		var v byte
+		if i < 8 {
+			v = byte(hi >> (56 - 8*i))
+		} else {
+			v = byte(lo >> (56 - 8*(i-8)))
+		}
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexd[v>>4], hexd[v&0xf]
+		j += 2
+	}
+	return string(b[:])
+}
+
+var _ = time.Second

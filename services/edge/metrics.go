@@ -1,0 +1,41 @@
+package edge
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_edge_requests_total",
+			Help: "Requests answered by the edge, by API, stage and status class (2XX, 4XX, 5XX).",
+		}, []string{"api", "stage", "class"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portico_edge_integration_latency_seconds",
+			Help:    "Integration latency by API and stage.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"api", "stage"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func statusClass(code int) string {
+	switch {
+	case code >= 500:
+		return "5XX"
+	case code >= 400:
+		return "4XX"
+	default:
+		return "2XX"
+	}
+}

@@ -1,0 +1,184 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/route"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// target is one compiled route: what the edge needs per request, computed once per deployment.
+type target struct {
+	method       string // as defined (may be ANY)
+	resourcePath string
+	routeKey     string
+	needAPIKey   bool
+	integration  *model.Integration
+	method_      *model.Method // REST only
+}
+
+// stageState is one API stage as served: the deployment's API compiled into a route table.
+type stageState struct {
+	apiID, name  string
+	deploymentID string
+	api          *model.RestAPI
+	stage        model.Stage
+	routes       route.Table[*target]
+	defaultRoute *target // HTTP API $default
+	throttleKey  string
+	rate         float64
+	burst        int64
+	throttled    bool
+}
+
+func (s *stageState) protocol() string {
+	if s.api.Protocol == "" {
+		return model.ProtocolREST
+	}
+	return s.api.Protocol
+}
+
+// compile builds a stage's route table from a deployment.
+func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
+	api := dep.API
+	s := &stageState{apiID: st.APIID, name: st.StageName, deploymentID: dep.ID, api: &api, stage: st}
+	s.throttleKey = st.APIID + "/" + st.StageName
+	s.rate, s.burst, s.throttled = st.Throttle()
+	var errs []error
+	for i := range api.Resources {
+		res := &api.Resources[i]
+		for verb, m := range res.ResourceMethods {
+			if m.MethodIntegration == nil {
+				continue
+			}
+			m := m
+			t := &target{method: verb, resourcePath: res.Path, routeKey: verb + " " + res.Path,
+				needAPIKey: m.APIKeyRequired, integration: m.MethodIntegration, method_: &m}
+			if err := s.routes.Add(verb, res.Path, t); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for i := range api.Routes {
+		r := &api.Routes[i]
+		if r.Integration == nil || strings.HasPrefix(r.RouteKey, "$") && r.RouteKey != "$default" {
+			continue
+		}
+		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: r.Integration}
+		if r.RouteKey == "$default" {
+			t.method, t.resourcePath = route.AnyMethod, "$default"
+			s.defaultRoute = t
+			continue
+		}
+		verb, path, ok := strings.Cut(r.RouteKey, " ")
+		if !ok {
+			errs = append(errs, fmt.Errorf("route key %q: want \"METHOD /path\"", r.RouteKey))
+			continue
+		}
+		t.method, t.resourcePath = verb, path
+		if err := s.routes.Add(verb, path, t); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+// tables is the set of served stages, swapped atomically as a whole.
+type tables map[string]*stageState // key apiID + "/" + stage
+
+// watcher keeps the edge's tables in step with the config bucket.
+type watcher struct {
+	kv      jetstream.KeyValue
+	mu      sync.Mutex // serialises updates (one watcher goroutine, but tests may call apply)
+	deploys map[string]*model.Deployment
+	swap    func(tables)
+	current func() tables
+	log     func(msg string, args ...any)
+}
+
+func (w *watcher) run(ctx context.Context, ready func()) error {
+	kw, err := w.kv.Watch(ctx, wire.KeyStagesPrefix+">")
+	if err != nil {
+		return fmt.Errorf("watching stages: %w", err)
+	}
+	defer kw.Stop()
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-kw.Updates():
+			if !ok {
+				return nil
+			}
+			if e == nil {
+				if initial {
+					initial = false
+					ready()
+				}
+				continue
+			}
+			w.apply(ctx, e)
+		}
+	}
+}
+
+func (w *watcher) apply(ctx context.Context, e jetstream.KeyValueEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	apiID, stage, ok := wire.ParseStageKey(e.Key())
+	if !ok {
+		return
+	}
+	key := apiID + "/" + stage
+	next := tables{}
+	for k, v := range w.current() {
+		next[k] = v
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(next, key)
+		w.swap(next)
+		return
+	}
+	var st model.Stage
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		w.log("bad stage record", "key", e.Key(), "err", err)
+		return
+	}
+	dep, err := w.deployment(ctx, apiID, st.DeploymentID)
+	if err != nil {
+		w.log("loading deployment", "key", e.Key(), "deployment", st.DeploymentID, "err", err)
+		return
+	}
+	s, err := compile(st, dep)
+	if err != nil {
+		w.log("compiling deployment", "key", e.Key(), "err", err)
+	}
+	next[key] = s
+	w.swap(next)
+}
+
+func (w *watcher) deployment(ctx context.Context, apiID, id string) (*model.Deployment, error) {
+	k := wire.KeyDeployment(apiID, id)
+	if d, ok := w.deploys[k]; ok {
+		return d, nil
+	}
+	e, err := w.kv.Get(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	var d model.Deployment
+	if err := json.Unmarshal(e.Value(), &d); err != nil {
+		return nil, err
+	}
+	w.deploys[k] = &d
+	return &d, nil
+}

@@ -1,0 +1,85 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/portico/portico/pkg/telemetry"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// Bounds of @connections forwarding.
+const (
+	maxConnMessage = 128 << 10
+	manageTimeout  = 5 * time.Second
+	maxConnIDLen   = 128
+)
+
+func (s *Service) info(_ context.Context, _ *store, _ *http.Request, _ []byte) (int, any, error) {
+	return http.StatusOK, map[string]string{"edgeUrl": s.cfg.EdgeURL, "version": Version}, nil
+}
+
+// manageConnection forwards an @connections call to the connections service over NATS.
+func (s *Service) manageConnection(ctx context.Context, _ *store, r *http.Request, body []byte) (int, any, error) {
+	id := r.PathValue("connection_id")
+	if id == "" || len(id) > maxConnIDLen {
+		return 0, nil, badRequest("Invalid connectionId")
+	}
+	req := wire.ManageRequest{ConnectionID: id}
+	switch r.Method {
+	case http.MethodPost:
+		if len(body) > maxConnMessage {
+			return 0, nil, errTooLarge
+		}
+		req.Op, req.Data = wire.ManagePost, body
+	case http.MethodGet:
+		req.Op = wire.ManageGet
+	default:
+		req.Op = wire.ManageDelete
+	}
+	data, err := wire.Marshal(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	msg := &nats.Msg{Subject: wire.SubjectConnManage, Data: data}
+	telemetry.Inject(ctx, msg)
+	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
+	defer cancel()
+	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return 0, nil, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The connections service is unavailable"}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	var resp wire.ManageResponse
+	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+		return 0, nil, err
+	}
+	switch resp.Code {
+	case wire.CodeOK:
+	case wire.CodeGone:
+		return 0, nil, &apiError{http.StatusGone, "GoneException", "Connection is gone"}
+	default:
+		msg := resp.Message
+		if msg == "" {
+			msg = resp.Code
+		}
+		return 0, nil, &apiError{wire.StatusOf(resp.Code), resp.Code, msg}
+	}
+	switch req.Op {
+	case wire.ManageGet:
+		if resp.Connection == nil {
+			return 0, nil, &apiError{http.StatusGone, "GoneException", "Connection is gone"}
+		}
+		return http.StatusOK, resp.Connection, nil
+	case wire.ManageDelete:
+		return http.StatusNoContent, nil, nil
+	default:
+		return http.StatusOK, nil, nil
+	}
+}

@@ -1,0 +1,53 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// apiError is an AWS REST-JSON error: a status, the x-amzn-ErrorType and a public message.
+type apiError struct {
+	Status  int
+	Type    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{http.StatusNotFound, "NotFoundException", fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "BadRequestException", fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) *apiError {
+	return &apiError{http.StatusConflict, "ConflictException", fmt.Sprintf(format, args...)}
+}
+
+var (
+	errTooLarge = &apiError{http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Request body is too large"}
+	errInternal = &apiError{http.StatusInternalServerError, "InternalServerErrorException", "Internal server error"}
+)
+
+// errConflict is the store's sentinel for a lost revision race or an existing key.
+var errConflict = errors.New("revision conflict")
+
+// errNotFound is the store's sentinel for a missing key.
+var errNotFound = errors.New("key not found")
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": e.Message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

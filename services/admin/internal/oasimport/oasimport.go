@@ -1,0 +1,562 @@
+// Package oasimport converts an OpenAPI 3 or Swagger 2 document (JSON or YAML) with AWS's
+// x-amazon-apigateway-* extensions into a model.RestAPI, as API Gateway's import-rest-api does.
+package oasimport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"sigs.k8s.io/yaml"
+
+	"github.com/portico/portico/pkg/model"
+)
+
+// Bounds of an imported document.
+const (
+	MaxResources    = 300
+	MaxPathLen      = 1024
+	MaxModels       = 300
+	MinTimeoutMs    = 50
+	MaxTimeoutMs    = 300000
+	apiKeyHeader    = "x-api-key"
+	anyMethodExt    = "x-amazon-apigateway-any-method"
+	integrationExt  = "x-amazon-apigateway-integration"
+	validatorsExt   = "x-amazon-apigateway-request-validators"
+	validatorExt    = "x-amazon-apigateway-request-validator"
+	gatewayRespExt  = "x-amazon-apigateway-gateway-responses"
+	apiKeySourceExt = "x-amazon-apigateway-api-key-source"
+	binaryTypesExt  = "x-amazon-apigateway-binary-media-types"
+)
+
+// ErrInvalid wraps every problem found in a document; its message is safe to show to the client.
+var ErrInvalid = errors.New("invalid API definition")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Convert parses data and returns the API it defines. newID makes resource, model and
+// validator ids. The returned API has no ID and no CreatedDate: the caller sets them.
+func Convert(data []byte, newID func() string) (api model.RestAPI, err error) {
+	defer func() {
+		// A third-party parser must not take the control plane down on a hostile document.
+		if r := recover(); r != nil {
+			api, err = model.RestAPI{}, invalid("document could not be parsed")
+		}
+	}()
+	doc, err := load(data)
+	if err != nil {
+		return model.RestAPI{}, err
+	}
+	return convert(doc, newID)
+}
+
+func load(data []byte) (*openapi3.T, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, invalid("empty document")
+	}
+	jsonData := data
+	if data[0] != '{' {
+		j, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, invalid("document is neither JSON nor YAML: %v", err)
+		}
+		jsonData = j
+	}
+	var head struct {
+		OpenAPI string `json:"openapi"`
+		Swagger string `json:"swagger"`
+	}
+	if err := json.Unmarshal(jsonData, &head); err != nil {
+		return nil, invalid("document is not a JSON object: %v", err)
+	}
+	var doc *openapi3.T
+	switch {
+	case head.Swagger == "2.0":
+		var doc2 openapi2.T
+		if err := json.Unmarshal(jsonData, &doc2); err != nil {
+			return nil, invalid("swagger 2.0: %v", err)
+		}
+		d, err := openapi2conv.ToV3(&doc2)
+		if err != nil {
+			return nil, invalid("swagger 2.0: %v", err)
+		}
+		doc = d
+	case strings.HasPrefix(head.OpenAPI, "3."):
+		loader := openapi3.NewLoader()
+		loader.IsExternalRefsAllowed = false
+		d, err := loader.LoadFromData(jsonData)
+		if err != nil {
+			return nil, invalid("openapi: %v", err)
+		}
+		doc = d
+	default:
+		return nil, invalid(`document has neither "openapi": "3.x" nor "swagger": "2.0"`)
+	}
+	if doc.Info == nil || doc.Info.Title == "" {
+		return nil, invalid("info.title is required")
+	}
+	if doc.Paths == nil {
+		doc.Paths = openapi3.NewPaths()
+	}
+	err := doc.Validate(context.Background(),
+		openapi3.DisableExamplesValidation(),
+		openapi3.DisableSchemaDefaultsValidation(),
+		openapi3.DisableSchemaPatternValidation(),
+		openapi3.AllowExtraSiblingFields("description"),
+	)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	return doc, nil
+}
+
+// decodeExt re-decodes an extension value (already parsed by kin-openapi) into v.
+func decodeExt(name string, raw any, v any) error {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return invalid("%s: %v", name, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return invalid("%s: %v", name, err)
+	}
+	return nil
+}
+
+type integrationExtDoc struct {
+	Type                 string            `json:"type"`
+	URI                  string            `json:"uri"`
+	HTTPMethod           string            `json:"httpMethod"`
+	ConnectionType       string            `json:"connectionType"`
+	Credentials          string            `json:"credentials"`
+	RequestParameters    map[string]string `json:"requestParameters"`
+	RequestTemplates     map[string]string `json:"requestTemplates"`
+	PassthroughBehavior  string            `json:"passthroughBehavior"`
+	ContentHandling      string            `json:"contentHandling"`
+	TimeoutInMillis      *int              `json:"timeoutInMillis"`
+	CacheNamespace       string            `json:"cacheNamespace"`
+	CacheKeyParameters   []string          `json:"cacheKeyParameters"`
+	PayloadFormatVersion string            `json:"payloadFormatVersion"`
+	Responses            map[string]struct {
+		StatusCode         string            `json:"statusCode"`
+		ResponseParameters map[string]string `json:"responseParameters"`
+		ResponseTemplates  map[string]string `json:"responseTemplates"`
+		ContentHandling    string            `json:"contentHandling"`
+	} `json:"responses"`
+}
+
+var integrationTypes = map[string]string{
+	"nats_proxy": model.IntegrationNATSProxy,
+	"nats":       model.IntegrationNATS,
+	"http_proxy": model.IntegrationHTTPProxy,
+	"http":       model.IntegrationHTTP,
+	"mock":       model.IntegrationMock,
+	"aws_proxy":  model.IntegrationAWSProxy,
+	"aws":        model.IntegrationAWS,
+}
+
+func convertIntegration(where string, raw any) (*model.Integration, error) {
+	var x integrationExtDoc
+	if err := decodeExt(where+" "+integrationExt, raw, &x); err != nil {
+		return nil, err
+	}
+	typ, ok := integrationTypes[strings.ToLower(x.Type)]
+	if !ok {
+		return nil, invalid("%s %s: unknown integration type %q", where, integrationExt, x.Type)
+	}
+	in := &model.Integration{
+		Type:                 typ,
+		HTTPMethod:           strings.ToUpper(x.HTTPMethod),
+		URI:                  x.URI,
+		ConnectionType:       x.ConnectionType,
+		Credentials:          x.Credentials,
+		RequestParameters:    x.RequestParameters,
+		RequestTemplates:     x.RequestTemplates,
+		PassthroughBehavior:  strings.ToUpper(x.PassthroughBehavior),
+		ContentHandling:      x.ContentHandling,
+		TimeoutInMillis:      model.DefaultTimeoutMillis,
+		CacheNamespace:       x.CacheNamespace,
+		CacheKeyParameters:   x.CacheKeyParameters,
+		PayloadFormatVersion: x.PayloadFormatVersion,
+	}
+	if x.TimeoutInMillis != nil {
+		t := *x.TimeoutInMillis
+		if t < MinTimeoutMs || t > MaxTimeoutMs {
+			return nil, invalid("%s %s: timeoutInMillis %d out of range [%d, %d]", where, integrationExt, t, MinTimeoutMs, MaxTimeoutMs)
+		}
+		in.TimeoutInMillis = t
+	}
+	if typ != model.IntegrationMock && x.URI == "" {
+		return nil, invalid("%s %s: uri is required for type %s", where, integrationExt, x.Type)
+	}
+	if len(x.Responses) > 0 {
+		in.IntegrationResponses = make(map[string]model.IntegrationResponse, len(x.Responses))
+		for pattern, r := range x.Responses {
+			if r.StatusCode == "" {
+				return nil, invalid("%s %s: response %q has no statusCode", where, integrationExt, pattern)
+			}
+			ir := model.IntegrationResponse{
+				StatusCode:         r.StatusCode,
+				ResponseParameters: r.ResponseParameters,
+				ResponseTemplates:  r.ResponseTemplates,
+				ContentHandling:    r.ContentHandling,
+			}
+			if pattern != "default" {
+				ir.SelectionPattern = pattern
+			}
+			in.IntegrationResponses[r.StatusCode] = ir
+		}
+	}
+	return in, nil
+}
+
+type converter struct {
+	doc        *openapi3.T
+	newID      func() string
+	api        model.RestAPI
+	validators map[string]string // name -> id
+	byPath     map[string]int    // path -> index in api.Resources
+}
+
+func convert(doc *openapi3.T, newID func() string) (model.RestAPI, error) {
+	c := &converter{doc: doc, newID: newID, validators: map[string]string{}, byPath: map[string]int{}}
+	c.api = model.RestAPI{
+		Name:        doc.Info.Title,
+		Description: doc.Info.Description,
+		Version:     doc.Info.Version,
+	}
+	if err := c.apiExtensions(); err != nil {
+		return model.RestAPI{}, err
+	}
+	if err := c.models(); err != nil {
+		return model.RestAPI{}, err
+	}
+	c.resource("/")
+	paths := doc.Paths.Map()
+	names := make([]string, 0, len(paths))
+	for p := range paths {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	for _, p := range names {
+		if err := c.path(p, paths[p]); err != nil {
+			return model.RestAPI{}, err
+		}
+	}
+	return c.api, nil
+}
+
+func (c *converter) apiExtensions() error {
+	ext := c.doc.Extensions
+	if raw, ok := ext[apiKeySourceExt]; ok {
+		var src string
+		if err := decodeExt(apiKeySourceExt, raw, &src); err != nil {
+			return err
+		}
+		src = strings.ToUpper(src)
+		if src != "HEADER" && src != "AUTHORIZER" {
+			return invalid("%s: must be HEADER or AUTHORIZER, not %q", apiKeySourceExt, src)
+		}
+		c.api.APIKeySource = src
+	}
+	if raw, ok := ext[binaryTypesExt]; ok {
+		if err := decodeExt(binaryTypesExt, raw, &c.api.BinaryMediaTypes); err != nil {
+			return err
+		}
+	}
+	if raw, ok := ext[validatorsExt]; ok {
+		var vs map[string]struct {
+			ValidateRequestBody       bool `json:"validateRequestBody"`
+			ValidateRequestParameters bool `json:"validateRequestParameters"`
+		}
+		if err := decodeExt(validatorsExt, raw, &vs); err != nil {
+			return err
+		}
+		names := make([]string, 0, len(vs))
+		for n := range vs {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			id := c.newID()
+			c.validators[n] = id
+			c.api.RequestValidators = append(c.api.RequestValidators, model.RequestValidator{
+				ID: id, Name: n,
+				ValidateRequestBody:       vs[n].ValidateRequestBody,
+				ValidateRequestParameters: vs[n].ValidateRequestParameters,
+			})
+		}
+	}
+	if raw, ok := ext[gatewayRespExt]; ok {
+		if err := decodeExt(gatewayRespExt, raw, &c.api.GatewayResponses); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *converter) models() error {
+	if c.doc.Components == nil {
+		return nil
+	}
+	schemas := c.doc.Components.Schemas
+	if len(schemas) > MaxModels {
+		return invalid("too many models: %d > %d", len(schemas), MaxModels)
+	}
+	names := make([]string, 0, len(schemas))
+	for n := range schemas {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		ref := schemas[n]
+		if ref == nil || ref.Value == nil {
+			return invalid("components.schemas.%s: empty schema", n)
+		}
+		b, err := json.Marshal(ref.Value)
+		if err != nil {
+			return invalid("components.schemas.%s: %v", n, err)
+		}
+		c.api.Models = append(c.api.Models, model.Model{ID: c.newID(), Name: n, ContentType: "application/json", Schema: string(b)})
+	}
+	return nil
+}
+
+// resource returns the index of the resource at path, creating it and its ancestors.
+func (c *converter) resource(path string) int {
+	if i, ok := c.byPath[path]; ok {
+		return i
+	}
+	r := model.Resource{ID: c.newID(), Path: path}
+	if path != "/" {
+		cut := strings.LastIndexByte(path, '/')
+		parent := path[:cut]
+		if parent == "" {
+			parent = "/"
+		}
+		r.ParentID = c.api.Resources[c.resource(parent)].ID
+		r.PathPart = path[cut+1:]
+	}
+	c.api.Resources = append(c.api.Resources, r)
+	c.byPath[path] = len(c.api.Resources) - 1
+	return len(c.api.Resources) - 1
+}
+
+func validPathPart(p string) bool {
+	if p == "" {
+		return false
+	}
+	if strings.HasPrefix(p, "{") || strings.HasSuffix(p, "}") {
+		inner, ok := strings.CutPrefix(p, "{")
+		if !ok {
+			return false
+		}
+		inner, ok = strings.CutSuffix(inner, "}")
+		if !ok {
+			return false
+		}
+		inner = strings.TrimSuffix(inner, "+")
+		if inner == "" {
+			return false
+		}
+		p = inner
+	}
+	for _, r := range p {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("-._~:@!$&'()*,;=", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (c *converter) path(p string, item *openapi3.PathItem) error {
+	if len(p) > MaxPathLen {
+		return invalid("path longer than %d characters", MaxPathLen)
+	}
+	if !strings.HasPrefix(p, "/") {
+		return invalid("path %q must start with /", p)
+	}
+	clean := strings.TrimSuffix(p, "/")
+	if clean == "" {
+		clean = "/"
+	} else {
+		parts := strings.Split(clean[1:], "/")
+		for i, part := range parts {
+			if !validPathPart(part) {
+				return invalid("path %q: invalid segment %q", p, part)
+			}
+			if strings.HasSuffix(part, "+}") && i != len(parts)-1 {
+				return invalid("path %q: a greedy {name+} segment must be last", p)
+			}
+		}
+	}
+	idx := c.resource(clean)
+	if len(c.api.Resources) > MaxResources {
+		return invalid("too many resources: more than %d", MaxResources)
+	}
+	ops := item.Operations()
+	if raw, ok := item.Extensions[anyMethodExt]; ok {
+		op := &openapi3.Operation{}
+		if err := decodeExt(p+" "+anyMethodExt, raw, op); err != nil {
+			return err
+		}
+		ops["ANY"] = op
+	}
+	methods := make([]string, 0, len(ops))
+	for m := range ops {
+		methods = append(methods, m)
+	}
+	slices.Sort(methods)
+	for _, m := range methods {
+		meth, err := c.method(strings.ToUpper(m)+" "+p, strings.ToUpper(m), item, ops[m])
+		if err != nil {
+			return err
+		}
+		r := &c.api.Resources[idx]
+		if r.ResourceMethods == nil {
+			r.ResourceMethods = map[string]model.Method{}
+		}
+		r.ResourceMethods[meth.HTTPMethod] = meth
+	}
+	return nil
+}
+
+func (c *converter) method(where, httpMethod string, item *openapi3.PathItem, op *openapi3.Operation) (model.Method, error) {
+	m := model.Method{
+		HTTPMethod:        httpMethod,
+		AuthorizationType: model.AuthNone,
+		OperationName:     op.OperationID,
+	}
+	params := append(openapi3.Parameters{}, item.Parameters...)
+	params = append(params, op.Parameters...)
+	for _, pr := range params {
+		if pr == nil || pr.Value == nil {
+			continue
+		}
+		loc := pr.Value.In
+		switch loc {
+		case "query":
+			loc = "querystring"
+		case "path", "header":
+		default:
+			continue
+		}
+		if m.RequestParameters == nil {
+			m.RequestParameters = map[string]bool{}
+		}
+		m.RequestParameters["method.request."+loc+"."+pr.Value.Name] = pr.Value.Required
+	}
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		for ct, mt := range op.RequestBody.Value.Content {
+			if mt == nil || mt.Schema == nil || mt.Schema.Ref == "" {
+				continue
+			}
+			if m.RequestModels == nil {
+				m.RequestModels = map[string]string{}
+			}
+			m.RequestModels[ct] = refName(mt.Schema.Ref)
+		}
+	}
+	if op.Responses != nil {
+		for code, rr := range op.Responses.Map() {
+			if code == "default" || rr == nil || rr.Value == nil {
+				continue
+			}
+			mr := model.MethodResponse{StatusCode: code}
+			for h := range rr.Value.Headers {
+				if mr.ResponseParameters == nil {
+					mr.ResponseParameters = map[string]bool{}
+				}
+				mr.ResponseParameters["method.response.header."+h] = false
+			}
+			for ct, mt := range rr.Value.Content {
+				if mt == nil || mt.Schema == nil || mt.Schema.Ref == "" {
+					continue
+				}
+				if mr.ResponseModels == nil {
+					mr.ResponseModels = map[string]string{}
+				}
+				mr.ResponseModels[ct] = refName(mt.Schema.Ref)
+			}
+			if m.MethodResponses == nil {
+				m.MethodResponses = map[string]model.MethodResponse{}
+			}
+			m.MethodResponses[code] = mr
+		}
+	}
+	security := c.doc.Security
+	if op.Security != nil {
+		security = *op.Security
+	}
+	for _, req := range security {
+		for name, scopes := range req {
+			scheme := c.scheme(name)
+			if scheme == nil {
+				return model.Method{}, invalid("%s: security names undefined scheme %q", where, name)
+			}
+			if scheme.Type == "apiKey" && strings.EqualFold(scheme.Name, apiKeyHeader) && scheme.In == "header" {
+				m.APIKeyRequired = true
+				continue
+			}
+			if len(scopes) > 0 {
+				m.AuthorizationScopes = append(m.AuthorizationScopes, scopes...)
+			}
+		}
+	}
+	v := ""
+	if raw, ok := c.doc.Extensions[validatorExt]; ok {
+		if err := decodeExt(validatorExt, raw, &v); err != nil {
+			return model.Method{}, err
+		}
+	}
+	if raw, ok := op.Extensions[validatorExt]; ok {
+		if err := decodeExt(where+" "+validatorExt, raw, &v); err != nil {
+			return model.Method{}, err
+		}
+	}
+	if v != "" {
+		id, ok := c.validators[v]
+		if !ok {
+			return model.Method{}, invalid("%s: %s names undefined validator %q", where, validatorExt, v)
+		}
+		m.RequestValidatorID = id
+	}
+	if raw, ok := op.Extensions[integrationExt]; ok {
+		in, err := convertIntegration(where, raw)
+		if err != nil {
+			return model.Method{}, err
+		}
+		m.MethodIntegration = in
+	}
+	return m, nil
+}
+
+func (c *converter) scheme(name string) *openapi3.SecurityScheme {
+	if c.doc.Components == nil {
+		return nil
+	}
+	ref := c.doc.Components.SecuritySchemes[name]
+	if ref == nil {
+		return nil
+	}
+	return ref.Value
+}
+
+func refName(ref string) string {
+	if i := strings.LastIndexByte(ref, '/'); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
+}

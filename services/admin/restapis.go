@@ -1,0 +1,365 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/admin/internal/oasimport"
+)
+
+// Bounds of a REST API's fields.
+const (
+	maxNameLen = 1024
+	maxDescLen = 4096
+)
+
+// decodeBody decodes a JSON request body strictly into v; an empty body leaves v as is.
+func decodeBody(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return badRequest("Invalid request body: %v", err)
+	}
+	return nil
+}
+
+// loadAPI reads an API or answers AWS's 404.
+func loadAPI(ctx context.Context, st *store, id string) (*model.RestAPI, uint64, error) {
+	var a model.RestAPI
+	rev, err := st.get(ctx, wire.KeyRestAPI(id), &a)
+	if errors.Is(err, errNotFound) {
+		return nil, 0, notFound("Invalid API identifier specified")
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return &a, rev, nil
+}
+
+func storeErr(err error, what string) error {
+	if errors.Is(err, errConflict) {
+		return conflict("%s was modified concurrently; retry", what)
+	}
+	return err
+}
+
+func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	if r.URL.Query().Get("mode") == "import" {
+		return s.importRestAPI(ctx, st, body)
+	}
+	var in struct {
+		Name             string            `json:"name"`
+		Description      string            `json:"description"`
+		Version          string            `json:"version"`
+		BinaryMediaTypes []string          `json:"binaryMediaTypes"`
+		APIKeySource     string            `json:"apiKeySource"`
+		Policy           string            `json:"policy"`
+		Tags             map[string]string `json:"tags"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Name == "" || len(in.Name) > maxNameLen {
+		return 0, nil, badRequest("name is required (at most %d characters)", maxNameLen)
+	}
+	if len(in.Description) > maxDescLen {
+		return 0, nil, badRequest("description is longer than %d characters", maxDescLen)
+	}
+	switch in.APIKeySource {
+	case "", "HEADER", "AUTHORIZER":
+	default:
+		return 0, nil, badRequest("Invalid apiKeySource %q", in.APIKeySource)
+	}
+	a := model.RestAPI{
+		ID: newID(), Name: in.Name, Description: in.Description, Version: in.Version,
+		CreatedDate: time.Now().UTC(), BinaryMediaTypes: in.BinaryMediaTypes, APIKeySource: in.APIKeySource,
+		Policy: in.Policy, Tags: in.Tags,
+		Resources: []model.Resource{{ID: newID(), Path: "/"}},
+	}
+	if _, err := st.create(ctx, wire.KeyRestAPI(a.ID), &a); err != nil {
+		return 0, nil, storeErr(err, "API")
+	}
+	return http.StatusCreated, viewRestAPI(&a), nil
+}
+
+func convertDoc(body []byte) (model.RestAPI, error) {
+	a, err := oasimport.Convert(body, newID)
+	if err != nil {
+		// oasimport's messages describe the document only, so they are safe to return.
+		return model.RestAPI{}, badRequest("%v", err)
+	}
+	return a, nil
+}
+
+func (s *Service) importRestAPI(ctx context.Context, st *store, body []byte) (int, any, error) {
+	a, err := convertDoc(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	a.ID = newID()
+	a.CreatedDate = time.Now().UTC()
+	if _, err := st.create(ctx, wire.KeyRestAPI(a.ID), &a); err != nil {
+		return 0, nil, storeErr(err, "API")
+	}
+	return http.StatusCreated, viewRestAPI(&a), nil
+}
+
+func (s *Service) getRestAPIs(ctx context.Context, st *store, _ *http.Request, _ []byte) (int, any, error) {
+	keys, err := st.keys(ctx, wire.KeyRestAPIsPrefix+"*")
+	if err != nil {
+		return 0, nil, err
+	}
+	out := items[restAPIView]{Item: []restAPIView{}}
+	for _, k := range keys {
+		var a model.RestAPI
+		if _, err := st.get(ctx, k, &a); err != nil {
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			return 0, nil, err
+		}
+		out.Item = append(out.Item, viewRestAPI(&a))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Service) getRestAPI(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, viewRestAPI(a), nil
+}
+
+// putRestAPI replaces (mode=overwrite) or merges into (mode=merge, the default) an API's
+// definition. Resources keep their ids when their path survives.
+func (s *Service) putRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	mode := r.URL.Query().Get("mode")
+	if mode == "" {
+		mode = "merge"
+	}
+	if mode != "merge" && mode != "overwrite" {
+		return 0, nil, badRequest("Invalid mode %q: must be merge or overwrite", mode)
+	}
+	old, rev, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	next, err := convertDoc(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	var out model.RestAPI
+	if mode == "overwrite" {
+		out = next
+		out.Resources = keepResourceIDs(old.Resources, next.Resources)
+	} else {
+		out = mergeAPI(old, &next)
+	}
+	out.ID, out.CreatedDate, out.Tags = old.ID, old.CreatedDate, old.Tags
+	if out.Policy == "" {
+		out.Policy = old.Policy
+	}
+	if _, err := st.update(ctx, wire.KeyRestAPI(old.ID), &out, rev); err != nil {
+		return 0, nil, storeErr(err, "API")
+	}
+	return http.StatusOK, viewRestAPI(&out), nil
+}
+
+// keepResourceIDs gives each new resource the id of the old resource at the same path.
+func keepResourceIDs(old, next []model.Resource) []model.Resource {
+	byPath := make(map[string]string, len(old))
+	for _, r := range old {
+		byPath[r.Path] = r.ID
+	}
+	remap := map[string]string{}
+	out := make([]model.Resource, len(next))
+	for i, r := range next {
+		if id, ok := byPath[r.Path]; ok {
+			remap[r.ID] = id
+			r.ID = id
+		}
+		out[i] = r
+	}
+	for i := range out {
+		if id, ok := remap[out[i].ParentID]; ok {
+			out[i].ParentID = id
+		}
+	}
+	return out
+}
+
+// mergeAPI adds next's resources, methods, models and validators to old's; next wins on a
+// clash (same path and method, same model or validator name).
+func mergeAPI(old, next *model.RestAPI) model.RestAPI {
+	out := *old
+	out.Resources = append([]model.Resource(nil), old.Resources...)
+	idx := make(map[string]int, len(out.Resources))
+	for i, r := range out.Resources {
+		idx[r.Path] = i
+	}
+	ids := map[string]string{} // next's id -> merged id
+	for _, r := range next.Resources {
+		if i, ok := idx[r.Path]; ok {
+			ids[r.ID] = out.Resources[i].ID
+			ms := make(map[string]model.Method, len(out.Resources[i].ResourceMethods)+len(r.ResourceMethods))
+			for k, m := range out.Resources[i].ResourceMethods {
+				ms[k] = m
+			}
+			for k, m := range r.ResourceMethods {
+				ms[k] = m
+			}
+			if len(ms) > 0 {
+				out.Resources[i].ResourceMethods = ms
+			}
+			continue
+		}
+		ids[r.ID] = r.ID
+		if p, ok := ids[r.ParentID]; ok {
+			r.ParentID = p
+		}
+		idx[r.Path] = len(out.Resources)
+		out.Resources = append(out.Resources, r)
+	}
+	out.Models = mergeByName(old.Models, next.Models, func(m model.Model) string { return m.Name })
+	out.RequestValidators = mergeByName(old.RequestValidators, next.RequestValidators, func(v model.RequestValidator) string { return v.Name })
+	if next.Description != "" {
+		out.Description = next.Description
+	}
+	if next.Version != "" {
+		out.Version = next.Version
+	}
+	if next.APIKeySource != "" {
+		out.APIKeySource = next.APIKeySource
+	}
+	if len(next.BinaryMediaTypes) > 0 {
+		out.BinaryMediaTypes = next.BinaryMediaTypes
+	}
+	if len(next.GatewayResponses) > 0 {
+		gr := map[string]model.GatewayResponse{}
+		for k, v := range old.GatewayResponses {
+			gr[k] = v
+		}
+		for k, v := range next.GatewayResponses {
+			gr[k] = v
+		}
+		out.GatewayResponses = gr
+	}
+	return out
+}
+
+func mergeByName[T any](old, next []T, name func(T) string) []T {
+	out := append([]T(nil), old...)
+	pos := map[string]int{}
+	for i, v := range out {
+		pos[name(v)] = i
+	}
+	for _, v := range next {
+		if i, ok := pos[name(v)]; ok {
+			out[i] = v
+			continue
+		}
+		pos[name(v)] = len(out)
+		out = append(out, v)
+	}
+	return out
+}
+
+// deleteRestAPI removes the stages (the pointers edges follow) first, then deployments, then
+// the definition, so a failure midway never leaves a stage pointing at nothing.
+func (s *Service) deleteRestAPI(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, rev, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, prefix := range []string{wire.KeyStagesPrefix, wire.KeyDeploymentsPrefix} {
+		keys, err := st.keys(ctx, prefix+a.ID+".*")
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, k := range keys {
+			if err := st.remove(ctx, k, 0); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+	if err := st.remove(ctx, wire.KeyRestAPI(a.ID), rev); err != nil {
+		return 0, nil, storeErr(err, "API")
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+func findResource(a *model.RestAPI, id string) (*model.Resource, error) {
+	for i := range a.Resources {
+		if a.Resources[i].ID == id {
+			return &a.Resources[i], nil
+		}
+	}
+	return nil, notFound("Invalid Resource identifier specified")
+}
+
+func (s *Service) getResources(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	res := a.Resources
+	if res == nil {
+		res = []model.Resource{}
+	}
+	return http.StatusOK, items[model.Resource]{Item: res}, nil
+}
+
+func (s *Service) getResource(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := findResource(a, r.PathValue("resource_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
+}
+
+func (s *Service) loadMethod(ctx context.Context, st *store, r *http.Request) (*model.Method, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := findResource(a, r.PathValue("resource_id"))
+	if err != nil {
+		return nil, err
+	}
+	m, ok := res.ResourceMethods[strings.ToUpper(r.PathValue("http_method"))]
+	if !ok {
+		return nil, notFound("Invalid Method identifier specified")
+	}
+	return &m, nil
+}
+
+func (s *Service) getMethod(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	m, err := s.loadMethod(ctx, st, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, m, nil
+}
+
+func (s *Service) getIntegration(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	m, err := s.loadMethod(ctx, st, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if m.MethodIntegration == nil {
+		return 0, nil, notFound("No integration defined for method")
+	}
+	return http.StatusOK, m.MethodIntegration, nil
+}

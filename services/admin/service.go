@@ -1,0 +1,266 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Version is reported by GET /portico/info.
+var Version = "dev"
+
+// Bounds of the HTTP server.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	shutdownTimeout   = 10 * time.Second
+	maxHeaderBytes    = 64 << 10
+	storeTimeout      = 10 * time.Second
+	maxSigningSkew    = 15 * time.Minute
+)
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Logger  *slog.Logger
+	Tracer  trace.TracerProvider
+	Metrics prometheus.Registerer
+	NATS    *nats.Conn
+}
+
+// Service is the admin control plane.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	tracer  trace.Tracer
+	nc      *nats.Conn
+	auth    authenticator
+	metrics *metrics
+	handler http.Handler
+
+	mu sync.Mutex
+	st *store // opened on first use; see storeFor
+	// beforeWrite is handed to the store (tests only).
+	beforeWrite func(key string)
+}
+
+// New validates cfg and builds the service. It does no I/O and starts no goroutines.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("admin config: %w", err)
+	}
+	if deps.NATS == nil {
+		return nil, errors.New("admin: Deps.NATS is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Tracer == nil {
+		deps.Tracer = noop.NewTracerProvider()
+	}
+	m, err := newMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg:     cfg,
+		log:     deps.Logger,
+		tracer:  deps.Tracer.Tracer("github.com/portico/portico/services/admin"),
+		nc:      deps.NATS,
+		auth:    newAuthenticator(cfg),
+		metrics: m,
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the control-plane HTTP handler (authentication included).
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Run opens the config bucket, serves cfg.Addr until ctx is done, then drains in-flight
+// requests. It returns nil after a clean shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	if _, err := s.storeFor(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("admin listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("admin shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("admin serve: %w", err)
+	}
+	s.log.Info("admin stopped")
+	return nil
+}
+
+// storeFor returns the store, creating or binding the config bucket the first time.
+func (s *Service) storeFor(ctx context.Context) (*store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st != nil {
+		return s.st, nil
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, fmt.Errorf("admin jetstream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	kv, err := openBucket(ctx, js, s.cfg.KVReplicas)
+	if err != nil {
+		return nil, err
+	}
+	s.st = &store{kv: kv, beforeWrite: s.beforeWrite}
+	return s.st, nil
+}
+
+// op is one control-plane operation: it returns a status and a JSON body (nil for none).
+type op func(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error)
+
+// handle wraps an operation with body bounds, authentication, a server span, metrics and
+// AWS-shaped errors.
+func (s *Service) handle(name string, fn op) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := s.tracer.Start(r.Context(), "admin."+name, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("aws.operation", name)))
+		defer span.End()
+		status, body, err := s.serve(ctx, r, fn)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				s.log.ErrorContext(ctx, "admin operation failed", "op", name, "err", err)
+				span.RecordError(err)
+				ae = errInternal
+			}
+			span.SetStatus(codes.Error, ae.Type)
+			s.metrics.requests.WithLabelValues(name, fmt.Sprint(ae.Status)).Inc()
+			writeError(w, ae)
+			return
+		}
+		s.metrics.requests.WithLabelValues(name, fmt.Sprint(status)).Inc()
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+func (s *Service) serve(ctx context.Context, r *http.Request, fn op) (int, any, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return 0, nil, errTooLarge
+		}
+		return 0, nil, badRequest("could not read request body")
+	}
+	if ae := s.auth.authenticate(r, body); ae != nil {
+		return 0, nil, ae
+	}
+	st, err := s.storeFor(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return fn(ctx, st, r, body)
+}
+
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	h := func(pattern, name string, fn op) { mux.Handle(pattern, s.handle(name, fn)) }
+	h("POST /restapis", "CreateRestApi", s.createOrImportRestAPI)
+	h("GET /restapis", "GetRestApis", s.getRestAPIs)
+	h("GET /restapis/{restapi_id}", "GetRestApi", s.getRestAPI)
+	h("PUT /restapis/{restapi_id}", "PutRestApi", s.putRestAPI)
+	h("DELETE /restapis/{restapi_id}", "DeleteRestApi", s.deleteRestAPI)
+	h("GET /restapis/{restapi_id}/resources", "GetResources", s.getResources)
+	h("GET /restapis/{restapi_id}/resources/{resource_id}", "GetResource", s.getResource)
+	h("GET /restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}", "GetMethod", s.getMethod)
+	h("GET /restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/integration", "GetIntegration", s.getIntegration)
+	h("POST /restapis/{restapi_id}/deployments", "CreateDeployment", s.createDeployment)
+	h("GET /restapis/{restapi_id}/deployments", "GetDeployments", s.getDeployments)
+	h("GET /restapis/{restapi_id}/deployments/{deployment_id}", "GetDeployment", s.getDeployment)
+	h("POST /restapis/{restapi_id}/stages", "CreateStage", s.createStage)
+	h("GET /restapis/{restapi_id}/stages", "GetStages", s.getStages)
+	h("GET /restapis/{restapi_id}/stages/{stage_name}", "GetStage", s.getStage)
+	h("PATCH /restapis/{restapi_id}/stages/{stage_name}", "UpdateStage", s.updateStage)
+	h("DELETE /restapis/{restapi_id}/stages/{stage_name}", "DeleteStage", s.deleteStage)
+	h("POST /apikeys", "CreateApiKey", s.createAPIKey)
+	h("GET /apikeys", "GetApiKeys", s.getAPIKeys)
+	h("GET /apikeys/{api_key}", "GetApiKey", s.getAPIKey)
+	h("PATCH /apikeys/{api_key}", "UpdateApiKey", s.updateAPIKey)
+	h("DELETE /apikeys/{api_key}", "DeleteApiKey", s.deleteAPIKey)
+	h("GET /portico/info", "PorticoInfo", s.info)
+	h("POST /@connections/{connection_id}", "PostToConnection", s.manageConnection)
+	h("GET /@connections/{connection_id}", "GetConnection", s.manageConnection)
+	h("DELETE /@connections/{connection_id}", "DeleteConnection", s.manageConnection)
+	mux.Handle("/", s.handle("Unknown", func(context.Context, *store, *http.Request, []byte) (int, any, error) {
+		return 0, nil, &apiError{http.StatusNotFound, "UnknownOperationException", "Unknown operation"}
+	}))
+	return mux
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_admin_requests_total",
+			Help: "Control-plane requests by operation and HTTP status.",
+		}, []string{"operation", "status"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	if err := reg.Register(m.requests); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) {
+			return nil, fmt.Errorf("admin metrics: %w", err)
+		}
+		existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+		if !ok {
+			return nil, fmt.Errorf("admin metrics: %w", err)
+		}
+		m.requests = existing
+	}
+	return m, nil
+}

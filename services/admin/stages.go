@@ -1,0 +1,451 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// Bounds of stages and patches.
+const (
+	maxStageNameLen = 128
+	maxPatchOps     = 100
+	maxVariables    = 100
+	maxVarValueLen  = 512
+)
+
+// validStageName reports whether name can be a stage (and a KV key token): [A-Za-z0-9_-].
+func validStageName(name string) bool {
+	if name == "" || len(name) > maxStageNameLen {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validVariableName(name string) bool { return validStageName(name) }
+
+func validKeyToken(id string) bool { return validStageName(id) }
+
+func loadStage(ctx context.Context, st *store, apiID, name string) (*model.Stage, uint64, error) {
+	if !validKeyToken(apiID) || !validStageName(name) {
+		return nil, 0, notFound("Invalid stage identifier specified")
+	}
+	var sg model.Stage
+	rev, err := st.get(ctx, wire.KeyStage(apiID, name), &sg)
+	if errors.Is(err, errNotFound) {
+		return nil, 0, notFound("Invalid stage identifier specified")
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return &sg, rev, nil
+}
+
+func deploymentExists(ctx context.Context, st *store, apiID, id string) error {
+	if !validKeyToken(apiID) || !validKeyToken(id) {
+		return badRequest("Invalid deployment identifier specified")
+	}
+	var d model.Deployment
+	_, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
+	if errors.Is(err, errNotFound) {
+		return badRequest("Invalid deployment identifier specified")
+	}
+	return err
+}
+
+func checkVariables(vars map[string]string) error {
+	if len(vars) > maxVariables {
+		return badRequest("too many stage variables: at most %d", maxVariables)
+	}
+	for k, v := range vars {
+		if !validVariableName(k) {
+			return badRequest("Invalid stage variable name %q", k)
+		}
+		if len(v) > maxVarValueLen {
+			return badRequest("stage variable %q is longer than %d characters", k, maxVarValueLen)
+		}
+	}
+	return nil
+}
+
+// createDeployment snapshots the API into an immutable deployment and, with stageName,
+// points that stage at it: the deployment is written first, the stage (the pointer edges
+// follow) last.
+func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		StageName        string            `json:"stageName"`
+		StageDescription string            `json:"stageDescription"`
+		Description      string            `json:"description"`
+		Variables        map[string]string `json:"variables"`
+		TracingEnabled   *bool             `json:"tracingEnabled"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.StageName != "" && !validStageName(in.StageName) {
+		return 0, nil, badRequest("Stage name only allows a-zA-Z0-9_- (at most %d characters)", maxStageNameLen)
+	}
+	if len(in.Description) > maxDescLen || len(in.StageDescription) > maxDescLen {
+		return 0, nil, badRequest("description is longer than %d characters", maxDescLen)
+	}
+	if err := checkVariables(in.Variables); err != nil {
+		return 0, nil, err
+	}
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if a.Protocol == "" && !hasMethods(a) {
+		return 0, nil, badRequest("The REST API doesn't contain any methods")
+	}
+	now := time.Now().UTC()
+	d := model.Deployment{ID: newID(), APIID: a.ID, Description: in.Description, CreatedDate: now, API: *a}
+	if _, err := st.create(ctx, wire.KeyDeployment(a.ID, d.ID), &d); err != nil {
+		return 0, nil, storeErr(err, "deployment")
+	}
+	if in.StageName != "" {
+		sg, rev, err := loadStage(ctx, st, a.ID, in.StageName)
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			sg = &model.Stage{APIID: a.ID, StageName: in.StageName, Description: in.StageDescription, CreatedDate: now}
+		case err != nil:
+			return 0, nil, err
+		}
+		sg.DeploymentID = d.ID
+		sg.LastUpdatedDate = now
+		if len(in.Variables) > 0 {
+			if sg.Variables == nil {
+				sg.Variables = map[string]string{}
+			}
+			for k, v := range in.Variables {
+				sg.Variables[k] = v
+			}
+		}
+		if in.TracingEnabled != nil {
+			sg.TracingEnabled = *in.TracingEnabled
+		}
+		if rev == 0 {
+			_, err = st.create(ctx, wire.KeyStage(a.ID, sg.StageName), sg)
+		} else {
+			_, err = st.update(ctx, wire.KeyStage(a.ID, sg.StageName), sg, rev)
+		}
+		if err != nil {
+			return 0, nil, storeErr(err, "stage")
+		}
+	}
+	return http.StatusCreated, viewDeployment(&d), nil
+}
+
+func hasMethods(a *model.RestAPI) bool {
+	for _, r := range a.Resources {
+		if len(r.ResourceMethods) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) getDeployments(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	keys, err := st.keys(ctx, wire.KeyDeploymentsPrefix+a.ID+".*")
+	if err != nil {
+		return 0, nil, err
+	}
+	out := items[deploymentView]{Item: []deploymentView{}}
+	for _, k := range keys {
+		var d model.Deployment
+		if _, err := st.get(ctx, k, &d); err != nil {
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			return 0, nil, err
+		}
+		out.Item = append(out.Item, viewDeployment(&d))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Service) getDeployment(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	apiID, id := r.PathValue("restapi_id"), r.PathValue("deployment_id")
+	if !validKeyToken(apiID) || !validKeyToken(id) {
+		return 0, nil, notFound("Invalid Deployment identifier specified")
+	}
+	var d model.Deployment
+	_, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
+	if errors.Is(err, errNotFound) {
+		return 0, nil, notFound("Invalid Deployment identifier specified")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, viewDeployment(&d), nil
+}
+
+func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		StageName      string            `json:"stageName"`
+		DeploymentID   string            `json:"deploymentId"`
+		Description    string            `json:"description"`
+		Variables      map[string]string `json:"variables"`
+		TracingEnabled bool              `json:"tracingEnabled"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if !validStageName(in.StageName) {
+		return 0, nil, badRequest("Stage name only allows a-zA-Z0-9_- (at most %d characters)", maxStageNameLen)
+	}
+	if len(in.Description) > maxDescLen {
+		return 0, nil, badRequest("description is longer than %d characters", maxDescLen)
+	}
+	if err := checkVariables(in.Variables); err != nil {
+		return 0, nil, err
+	}
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := deploymentExists(ctx, st, a.ID, in.DeploymentID); err != nil {
+		return 0, nil, err
+	}
+	now := time.Now().UTC()
+	sg := model.Stage{
+		APIID: a.ID, StageName: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
+		Variables: in.Variables, TracingEnabled: in.TracingEnabled, CreatedDate: now, LastUpdatedDate: now,
+	}
+	if _, err := st.create(ctx, wire.KeyStage(a.ID, sg.StageName), &sg); err != nil {
+		if errors.Is(err, errConflict) {
+			return 0, nil, conflict("Stage already exists")
+		}
+		return 0, nil, err
+	}
+	return http.StatusCreated, viewStage(&sg), nil
+}
+
+func (s *Service) getStages(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	keys, err := st.keys(ctx, wire.KeyStagesPrefix+a.ID+".*")
+	if err != nil {
+		return 0, nil, err
+	}
+	dep := r.URL.Query().Get("deploymentId")
+	out := items[stageView]{Item: []stageView{}}
+	for _, k := range keys {
+		var sg model.Stage
+		if _, err := st.get(ctx, k, &sg); err != nil {
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			return 0, nil, err
+		}
+		if dep == "" || sg.DeploymentID == dep {
+			out.Item = append(out.Item, viewStage(&sg))
+		}
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Service) getStage(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	sg, _, err := loadStage(ctx, st, r.PathValue("restapi_id"), r.PathValue("stage_name"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, viewStage(sg), nil
+}
+
+func (s *Service) deleteStage(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	sg, rev, err := loadStage(ctx, st, r.PathValue("restapi_id"), r.PathValue("stage_name"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := st.remove(ctx, wire.KeyStage(sg.APIID, sg.StageName), rev); err != nil {
+		return 0, nil, storeErr(err, "stage")
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+// patchOp is AWS's PatchOperation.
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value string `json:"value"`
+	From  string `json:"from"`
+}
+
+func decodePatch(body []byte) ([]patchOp, error) {
+	var in struct {
+		PatchOperations []patchOp `json:"patchOperations"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return nil, err
+	}
+	if len(in.PatchOperations) > maxPatchOps {
+		return nil, badRequest("too many patch operations: at most %d", maxPatchOps)
+	}
+	for _, p := range in.PatchOperations {
+		switch p.Op {
+		case "add", "remove", "replace", "move", "copy", "test":
+		default:
+			return nil, badRequest("Invalid patch operation %q", p.Op)
+		}
+	}
+	return in.PatchOperations, nil
+}
+
+// updateStage applies AWS patch operations to a stage with a revision check.
+func (s *Service) updateStage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	ops, err := decodePatch(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	sg, rev, err := loadStage(ctx, st, r.PathValue("restapi_id"), r.PathValue("stage_name"))
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, p := range ops {
+		if err := applyStagePatch(ctx, st, sg, p); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := checkVariables(sg.Variables); err != nil {
+		return 0, nil, err
+	}
+	sg.LastUpdatedDate = time.Now().UTC()
+	if _, err := st.update(ctx, wire.KeyStage(sg.APIID, sg.StageName), sg, rev); err != nil {
+		return 0, nil, storeErr(err, "stage")
+	}
+	return http.StatusOK, viewStage(sg), nil
+}
+
+func invalidPatchPath(p patchOp) error {
+	return badRequest("Invalid patch path '%s' specified for op '%s'", p.Path, p.Op)
+}
+
+func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp) error {
+	switch {
+	case strings.HasPrefix(p.Path, "/variables/"):
+		name := strings.TrimPrefix(p.Path, "/variables/")
+		if !validVariableName(name) {
+			return invalidPatchPath(p)
+		}
+		switch p.Op {
+		case "add", "replace":
+			if sg.Variables == nil {
+				sg.Variables = map[string]string{}
+			}
+			sg.Variables[name] = p.Value
+		case "remove":
+			delete(sg.Variables, name)
+		default:
+			return invalidPatchPath(p)
+		}
+		return nil
+	case p.Path == "/deploymentId":
+		if p.Op != "replace" {
+			return invalidPatchPath(p)
+		}
+		if err := deploymentExists(ctx, st, sg.APIID, p.Value); err != nil {
+			return err
+		}
+		sg.DeploymentID = p.Value
+		return nil
+	case p.Path == "/description":
+		if p.Op != "replace" {
+			return invalidPatchPath(p)
+		}
+		if len(p.Value) > maxDescLen {
+			return badRequest("description is longer than %d characters", maxDescLen)
+		}
+		sg.Description = p.Value
+		return nil
+	case p.Path == "/tracingEnabled":
+		if p.Op != "replace" {
+			return invalidPatchPath(p)
+		}
+		b, err := strconv.ParseBool(p.Value)
+		if err != nil {
+			return badRequest("Invalid value %q for /tracingEnabled: expected true or false", p.Value)
+		}
+		sg.TracingEnabled = b
+		return nil
+	}
+	return applyMethodSettingPatch(sg, p)
+}
+
+// applyMethodSettingPatch handles /{resourcePath}/{httpMethod}/{group}/{setting}, where
+// "/*/*" is the stage-wide default.
+func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
+	parts := strings.Split(p.Path, "/")
+	if len(parts) != 5 || parts[0] != "" || parts[1] == "" || parts[2] == "" || p.Op != "replace" {
+		return invalidPatchPath(p)
+	}
+	key := parts[1] + "/" + parts[2]
+	ms := sg.MethodSettings[key]
+	badValue := func() error {
+		return badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)
+	}
+	switch parts[3] + "/" + parts[4] {
+	case "throttling/rateLimit":
+		v, err := strconv.ParseFloat(p.Value, 64)
+		if err != nil || v < 0 || v > 1e9 {
+			return badValue()
+		}
+		ms.ThrottlingRateLimit = v
+	case "throttling/burstLimit":
+		v, err := strconv.ParseInt(p.Value, 10, 64)
+		if err != nil || v < 0 || v > 1e9 {
+			return badValue()
+		}
+		ms.ThrottlingBurstLimit = v
+	case "caching/enabled":
+		v, err := strconv.ParseBool(p.Value)
+		if err != nil {
+			return badValue()
+		}
+		ms.CachingEnabled = v
+	case "caching/ttlInSeconds":
+		v, err := strconv.Atoi(p.Value)
+		if err != nil || v < 0 || v > 3600 {
+			return badValue()
+		}
+		ms.CacheTTLInSeconds = v
+	case "metrics/enabled":
+		v, err := strconv.ParseBool(p.Value)
+		if err != nil {
+			return badValue()
+		}
+		ms.MetricsEnabled = v
+	case "logging/loglevel":
+		switch p.Value {
+		case "OFF", "ERROR", "INFO":
+		default:
+			return badValue()
+		}
+		ms.LoggingLevel = p.Value
+	default:
+		return invalidPatchPath(p)
+	}
+	if sg.MethodSettings == nil {
+		sg.MethodSettings = map[string]model.MethodSetting{}
+	}
+	sg.MethodSettings[key] = ms
+	return nil
+}

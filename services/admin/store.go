@@ -1,0 +1,137 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/portico/portico/pkg/wire"
+)
+
+// maxList bounds how many keys one listing reads (AWS's own page limit is 500).
+const maxList = 500
+
+// store is the config bucket with JSON values and revision checks.
+type store struct {
+	kv jetstream.KeyValue
+	// beforeWrite, when set (tests only), runs between a read-modify-write's read and write.
+	beforeWrite func(key string)
+}
+
+// openBucket creates the config bucket or, when another service created it first, binds it.
+func openBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      wire.ConfigBucket,
+		Description: "Portico API definitions, deployments, stages and API keys",
+		History:     5,
+		Replicas:    replicas,
+	})
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketExists) {
+		return nil, fmt.Errorf("creating bucket %s: %w", wire.ConfigBucket, err)
+	}
+	kv, err = js.KeyValue(ctx, wire.ConfigBucket)
+	if err != nil {
+		return nil, fmt.Errorf("binding bucket %s: %w", wire.ConfigBucket, err)
+	}
+	return kv, nil
+}
+
+func isConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+// get decodes key into v and returns its revision; errNotFound when missing.
+func (s *store) get(ctx context.Context, key string, v any) (uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, errNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return 0, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return e.Revision(), nil
+}
+
+// create writes a new key; errConflict when it exists.
+func (s *store) create(ctx context.Context, key string, v any) (uint64, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", key, err)
+	}
+	rev, err := s.kv.Create(ctx, key, b)
+	if isConflict(err) {
+		return 0, errConflict
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", key, err)
+	}
+	return rev, nil
+}
+
+// update writes key if its revision is still rev; errConflict otherwise.
+func (s *store) update(ctx context.Context, key string, v any, rev uint64) (uint64, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", key, err)
+	}
+	if s.beforeWrite != nil {
+		s.beforeWrite(key)
+	}
+	n, err := s.kv.Update(ctx, key, b, rev)
+	if isConflict(err) {
+		return 0, errConflict
+	}
+	if err != nil {
+		return 0, fmt.Errorf("update %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// remove deletes key if its revision is still rev (0: unconditionally).
+func (s *store) remove(ctx context.Context, key string, rev uint64) error {
+	var opts []jetstream.KVDeleteOpt
+	if rev != 0 {
+		opts = append(opts, jetstream.LastRevision(rev))
+	}
+	err := s.kv.Delete(ctx, key, opts...)
+	if isConflict(err) {
+		return errConflict
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// keys lists the live keys matching a subject-style filter ("restapis.>"), sorted, at most maxList.
+func (s *store) keys(ctx context.Context, filter string) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	kl, err := s.kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", filter, err)
+	}
+	defer func() { _ = kl.Stop() }()
+	seen := map[string]bool{}
+	var out []string
+	for k := range kl.Keys() {
+		// Keep draining after the bound so the lister's goroutine never blocks.
+		if seen[k] || len(out) >= maxList {
+			continue
+		}
+		seen[k] = true
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -1,0 +1,119 @@
+package connections
+
+import (
+	"sync"
+	"time"
+
+	"github.com/portico/portico/pkg/wire"
+)
+
+// registry is the in-memory view of the connection registry, indexed by edge.
+type registry struct {
+	mu     sync.Mutex
+	max    int
+	conns  map[string]wire.ConnEvent
+	byEdge map[string]map[string]struct{}
+	seen   map[string]time.Time // edge id → last heartbeat or connect
+}
+
+func newRegistry(limit int) *registry {
+	return &registry{
+		max:    limit,
+		conns:  make(map[string]wire.ConnEvent),
+		byEdge: make(map[string]map[string]struct{}),
+		seen:   make(map[string]time.Time),
+	}
+}
+
+// put records a connection; false when the registry is full.
+func (r *registry) put(ev wire.ConnEvent, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.conns[ev.ConnectionID]; ok {
+		r.unindex(old)
+	} else if len(r.conns) >= r.max {
+		return false
+	}
+	r.conns[ev.ConnectionID] = ev
+	ids := r.byEdge[ev.EdgeID]
+	if ids == nil {
+		ids = make(map[string]struct{})
+		r.byEdge[ev.EdgeID] = ids
+	}
+	ids[ev.ConnectionID] = struct{}{}
+	if _, ok := r.seen[ev.EdgeID]; !ok {
+		r.seen[ev.EdgeID] = now
+	}
+	return true
+}
+
+// touch moves a connection's lastActiveAt forward.
+func (r *registry) touch(id string, at int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ev, ok := r.conns[id]; ok && at > ev.LastActiveAt {
+		ev.LastActiveAt = at
+		r.conns[id] = ev
+	}
+}
+
+func (r *registry) get(id string) (wire.ConnEvent, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ev, ok := r.conns[id]
+	return ev, ok
+}
+
+// remove forgets a connection; false when it was not known.
+func (r *registry) remove(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ev, ok := r.conns[id]
+	if !ok {
+		return false
+	}
+	delete(r.conns, id)
+	r.unindex(ev)
+	return true
+}
+
+func (r *registry) unindex(ev wire.ConnEvent) {
+	if ids := r.byEdge[ev.EdgeID]; ids != nil {
+		delete(ids, ev.ConnectionID)
+		if len(ids) == 0 {
+			delete(r.byEdge, ev.EdgeID)
+		}
+	}
+}
+
+func (r *registry) heartbeat(edgeID string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[edgeID] = now
+}
+
+// sweep forgets edges silent since before cutoff and returns the ids of their connections,
+// now removed.
+func (r *registry) sweep(cutoff time.Time) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var gone []string
+	for edge, last := range r.seen {
+		if !last.Before(cutoff) {
+			continue
+		}
+		delete(r.seen, edge)
+		for id := range r.byEdge[edge] {
+			delete(r.conns, id)
+			gone = append(gone, id)
+		}
+		delete(r.byEdge, edge)
+	}
+	return gone
+}
+
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}

@@ -1,16 +1,11 @@
 package admin
 
 import (
-	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	"errors"
 	"net/http"
-	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/portico/portico/pkg/sigv4"
 )
 
 // authenticator decides whether a control-plane request may go on; a nil error means yes.
@@ -18,78 +13,40 @@ type authenticator interface {
 	authenticate(r *http.Request, body []byte) *apiError
 }
 
-func forbidden(typ, msg string) *apiError {
-	return &apiError{Status: http.StatusForbidden, Type: typ, Message: msg}
+// sigv4Auth accepts requests SigV4-signed (service "apigateway", any region) with the admin
+// credentials.
+type sigv4Auth struct {
+	v *sigv4.Verifier
 }
 
-// sdkVerifier checks a SigV4 signature by re-signing the signed headers with the SDK signer.
-// It is the stand-in until pkg/sigv4 (which follows the client's SignedHeaders exactly) lands.
-type sdkVerifier struct {
-	accessKeyID, secret string
-	maxSkew             time.Duration
-	now                 func() time.Time
-}
-
-func (v *sdkVerifier) authenticate(r *http.Request, body []byte) *apiError {
-	authz := r.Header.Get("Authorization")
-	rest, ok := strings.CutPrefix(authz, "AWS4-HMAC-SHA256 ")
-	if !ok {
-		return forbidden("MissingAuthenticationTokenException", "Missing Authentication Token")
-	}
-	var cred, signed, sig string
-	for part := range strings.SplitSeq(rest, ",") {
-		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Credential":
-			cred = val
-		case "SignedHeaders":
-			signed = val
-		case "Signature":
-			sig = val
-		}
-	}
-	scope := strings.Split(cred, "/")
-	if len(scope) != 5 || signed == "" || sig == "" {
-		return forbidden("IncompleteSignatureException", "Authorization header is malformed")
-	}
-	if subtle.ConstantTimeCompare([]byte(scope[0]), []byte(v.accessKeyID)) != 1 {
-		return forbidden("UnrecognizedClientException", "The security token included in the request is invalid.")
-	}
-	t, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-	if err != nil {
-		return forbidden("IncompleteSignatureException", "X-Amz-Date is missing or malformed")
-	}
-	if d := v.now().Sub(t); d > v.maxSkew || d < -v.maxSkew {
-		return forbidden("InvalidSignatureException", "Signature expired")
-	}
-	clone, err := http.NewRequestWithContext(context.Background(), r.Method, r.URL.String(), nil)
-	if err != nil {
-		return forbidden("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
-	}
-	clone.Host = r.Host
-	clone.URL.Host = r.Host
-	for h := range strings.SplitSeq(signed, ";") {
-		if h == "host" || h == "x-amz-date" {
-			continue
-		}
-		clone.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
-	}
-	sum := sha256.Sum256(body)
-	payload := hex.EncodeToString(sum[:])
-	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" {
-		payload = h
-	}
-	creds := aws.Credentials{AccessKeyID: v.accessKeyID, SecretAccessKey: v.secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, clone, payload, scope[3], scope[2], t); err != nil {
-		return forbidden("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
-	}
-	_, want, _ := strings.Cut(clone.Header.Get("Authorization"), "Signature=")
-	if subtle.ConstantTimeCompare([]byte(want), []byte(sig)) != 1 {
-		return forbidden("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
-	}
-	return nil
-}
+var _ authenticator = (*sigv4Auth)(nil)
 
 func newAuthenticator(cfg Config) authenticator {
-	return &sdkVerifier{accessKeyID: cfg.AccessKeyID, secret: cfg.SecretAccessKey, maxSkew: maxSigningSkew, now: time.Now}
+	id, secret := cfg.AccessKeyID, cfg.SecretAccessKey
+	return &sigv4Auth{v: &sigv4.Verifier{
+		Lookup: func(got string) (sigv4.Credentials, bool) {
+			if subtle.ConstantTimeCompare([]byte(got), []byte(id)) != 1 {
+				return sigv4.Credentials{}, false
+			}
+			return sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret}, true
+		},
+		Service: "apigateway",
+		MaxSkew: maxSigningSkew,
+	}}
+}
+
+func (a *sigv4Auth) authenticate(r *http.Request, body []byte) *apiError {
+	_, err := a.v.Verify(sigv4.FromHTTP(r, body))
+	if err == nil {
+		return nil
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		status := se.Status
+		if status == 0 {
+			status = http.StatusForbidden
+		}
+		return &apiError{Status: status, Type: se.Type, Message: se.Message}
+	}
+	return &apiError{Status: http.StatusForbidden, Type: sigv4.TypeAccessDenied, Message: "Access denied"}
 }

@@ -147,7 +147,7 @@ type integrationExtDoc struct {
 	CacheKeyParameters   []string          `json:"cacheKeyParameters"`
 	PayloadFormatVersion string            `json:"payloadFormatVersion"`
 	Responses            map[string]struct {
-		StatusCode         string            `json:"statusCode"`
+		StatusCode         flexString        `json:"statusCode"`
 		ResponseParameters map[string]string `json:"responseParameters"`
 		ResponseTemplates  map[string]string `json:"responseTemplates"`
 		ContentHandling    string            `json:"contentHandling"`
@@ -205,7 +205,7 @@ func convertIntegration(where string, raw any) (*model.Integration, error) {
 				return nil, invalid("%s %s: response %q has no statusCode", where, integrationExt, pattern)
 			}
 			ir := model.IntegrationResponse{
-				StatusCode:         r.StatusCode,
+				StatusCode:         string(r.StatusCode),
 				ResponseParameters: r.ResponseParameters,
 				ResponseTemplates:  r.ResponseTemplates,
 				ContentHandling:    r.ContentHandling,
@@ -213,7 +213,7 @@ func convertIntegration(where string, raw any) (*model.Integration, error) {
 			if pattern != "default" {
 				ir.SelectionPattern = pattern
 			}
-			in.IntegrationResponses[r.StatusCode] = ir
+			in.IntegrationResponses[string(r.StatusCode)] = ir
 		}
 	}
 	return in, nil
@@ -297,8 +297,17 @@ func (c *converter) apiExtensions() error {
 		}
 	}
 	if raw, ok := ext[gatewayRespExt]; ok {
-		if err := decodeExt(gatewayRespExt, raw, &c.api.GatewayResponses); err != nil {
+		var grs map[string]gatewayResponseDoc
+		if err := decodeExt(gatewayRespExt, raw, &grs); err != nil {
 			return err
+		}
+		c.api.GatewayResponses = make(map[string]model.GatewayResponse, len(grs))
+		for typ, gr := range grs {
+			c.api.GatewayResponses[typ] = model.GatewayResponse{
+				StatusCode:         string(gr.StatusCode),
+				ResponseParameters: gr.ResponseParameters,
+				ResponseTemplates:  gr.ResponseTemplates,
+			}
 		}
 	}
 	return nil
@@ -559,4 +568,27 @@ func refName(ref string) string {
 		return ref[i+1:]
 	}
 	return ref
+}
+
+// flexString accepts a JSON string or number (YAML documents often write status codes bare).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("want a string or a number, got %s", b)
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+type gatewayResponseDoc struct {
+	StatusCode         flexString        `json:"statusCode"`
+	ResponseParameters map[string]string `json:"responseParameters"`
+	ResponseTemplates  map[string]string `json:"responseTemplates"`
 }

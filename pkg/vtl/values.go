@@ -1,0 +1,413 @@
+package vtl
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Values seen by templates are:
+//
+//	nil, bool, int64, float64, string, *Map, *List
+//
+// plus the built-in objects ($input, $util) and loop state ($foreach).
+// Integers are Java ints/longs, floats Java doubles.
+
+// Map is an insertion-ordered string-keyed map, the template-side equivalent
+// of Java's LinkedHashMap. It implements jp.Keyed so JSONPath can walk it.
+type Map struct {
+	keys []string
+	vals map[string]any
+}
+
+// NewMap returns an empty Map.
+func NewMap() *Map { return &Map{vals: make(map[string]any)} }
+
+// Len returns the number of entries.
+func (m *Map) Len() int { return len(m.keys) }
+
+// Keys returns the keys in insertion order. Part of jp.Keyed.
+func (m *Map) Keys() []string { return m.keys }
+
+// Get returns the value for key and whether it is present.
+func (m *Map) Get(key string) (any, bool) {
+	v, ok := m.vals[key]
+	return v, ok
+}
+
+// Set stores a value, appending the key if it is new.
+func (m *Map) Set(key string, v any) {
+	if _, ok := m.vals[key]; !ok {
+		m.keys = append(m.keys, key)
+	}
+	m.vals[key] = v
+}
+
+// Delete removes a key.
+func (m *Map) Delete(key string) {
+	if _, ok := m.vals[key]; !ok {
+		return
+	}
+	delete(m.vals, key)
+	for i, k := range m.keys {
+		if k == key {
+			m.keys = append(m.keys[:i], m.keys[i+1:]...)
+			break
+		}
+	}
+}
+
+// ValueForKey is part of jp.Keyed.
+func (m *Map) ValueForKey(key string) (any, bool) { return m.Get(key) }
+
+// SetValueForKey is part of jp.Keyed.
+func (m *Map) SetValueForKey(key string, v any) { m.Set(key, v) }
+
+// RemoveValueForKey is part of jp.Keyed.
+func (m *Map) RemoveValueForKey(key string) { m.Delete(key) }
+
+// String renders the map as Java's AbstractMap.toString does: {a=1, b=x}.
+func (m *Map) String() string { return toString(m) }
+
+// List is a mutable list, the template-side equivalent of Java's ArrayList.
+// It implements jp.Indexed.
+type List struct {
+	Items []any
+}
+
+// ValueAtIndex is part of jp.Indexed (negative indexes count from the end).
+func (l *List) ValueAtIndex(i int) any {
+	if i < 0 {
+		i += len(l.Items)
+	}
+	if i < 0 || i >= len(l.Items) {
+		return nil
+	}
+	return l.Items[i]
+}
+
+// SetValueAtIndex is part of jp.Indexed.
+func (l *List) SetValueAtIndex(i int, v any) {
+	if i >= 0 && i < len(l.Items) {
+		l.Items[i] = v
+	}
+}
+
+// Size is part of jp.Indexed.
+func (l *List) Size() int { return len(l.Items) }
+
+// String renders the list as Java's AbstractCollection.toString: [a, b].
+func (l *List) String() string { return toString(l) }
+
+// maxRenderDepth bounds the nesting rendered by toString and toJSON, so a
+// map that contains itself cannot recurse forever.
+const maxRenderDepth = 64
+
+func toString(v any) string {
+	var b strings.Builder
+	writeString(&b, v, 0)
+	return b.String()
+}
+
+func writeString(b *strings.Builder, v any, depth int) {
+	if depth > maxRenderDepth {
+		b.WriteString("...")
+		return
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case string:
+		b.WriteString(x)
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case float64:
+		b.WriteString(formatDouble(x))
+	case *Map:
+		b.WriteByte('{')
+		for i, k := range x.keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			if e := x.vals[k]; e == v {
+				b.WriteString("(this Map)")
+			} else {
+				writeString(b, e, depth+1)
+			}
+		}
+		b.WriteByte('}')
+	case *List:
+		b.WriteByte('[')
+		for i, e := range x.Items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if e == v {
+				b.WriteString("(this Collection)")
+			} else {
+				writeString(b, e, depth+1)
+			}
+		}
+		b.WriteByte(']')
+	case interface{ String() string }:
+		b.WriteString(x.String())
+	default:
+		b.WriteString("?")
+	}
+}
+
+// formatDouble formats like Java's Double.toString.
+func formatDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.ContainsRune(s, '.') {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'E', -1, 64) // 1.2345E+08
+	mant, exp, _ := strings.Cut(s, "E")
+	if !strings.ContainsRune(mant, '.') {
+		mant += ".0"
+	}
+	exp = strings.TrimPrefix(exp, "+")
+	neg := strings.HasPrefix(exp, "-")
+	exp = strings.TrimLeft(strings.TrimPrefix(exp, "-"), "0")
+	if exp == "" {
+		exp = "0"
+	}
+	if neg {
+		exp = "-" + exp
+	}
+	return mant + "E" + exp
+}
+
+// truthy follows Velocity 1.7: null and false are false, everything else
+// (including "" and empty collections) is true.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	}
+	return true
+}
+
+// isNumber reports whether v is an int64 or float64.
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// toInt converts a numeric (or numeric string) argument to an int, as
+// Velocity does when calling a method that takes an int.
+func toInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case int64:
+		if x > math.MaxInt32 || x < math.MinInt32 {
+			return 0, false
+		}
+		return int(x), true
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > math.MaxInt32 {
+			return 0, false
+		}
+		return int(x), true
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// valuesEqual implements Velocity 1.7's == : numbers compare numerically,
+// values of the same kind with equals, anything else by their string forms.
+func valuesEqual(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if isNumber(a) && isNumber(b) {
+		ai, aok := a.(int64)
+		bi, bok := b.(int64)
+		if aok && bok {
+			return ai == bi
+		}
+		return toFloat(a) == toFloat(b)
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return x == y
+		}
+	case *Map:
+		if y, ok := b.(*Map); ok {
+			return mapsEqual(x, y, 0)
+		}
+	case *List:
+		if y, ok := b.(*List); ok {
+			return listsEqual(x, y, 0)
+		}
+	}
+	return toString(a) == toString(b)
+}
+
+func deepEqual(a, b any, depth int) bool {
+	if depth > maxRenderDepth {
+		return false
+	}
+	switch x := a.(type) {
+	case *Map:
+		y, ok := b.(*Map)
+		return ok && mapsEqual(x, y, depth+1)
+	case *List:
+		y, ok := b.(*List)
+		return ok && listsEqual(x, y, depth+1)
+	}
+	if isNumber(a) && isNumber(b) {
+		return valuesEqual(a, b)
+	}
+	return a == b
+}
+
+func mapsEqual(x, y *Map, depth int) bool {
+	if x == y {
+		return true
+	}
+	if x.Len() != y.Len() {
+		return false
+	}
+	for _, k := range x.keys {
+		yv, ok := y.vals[k]
+		if !ok || !deepEqual(x.vals[k], yv, depth) {
+			return false
+		}
+	}
+	return true
+}
+
+func listsEqual(x, y *List, depth int) bool {
+	if x == y {
+		return true
+	}
+	if len(x.Items) != len(y.Items) {
+		return false
+	}
+	for i := range x.Items {
+		if !deepEqual(x.Items[i], y.Items[i], depth) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareNumbers returns -1, 0, 1 and ok=false when either side is not a
+// number (Velocity 1.7 only orders numbers).
+func compareNumbers(a, b any) (int, bool) {
+	if !isNumber(a) || !isNumber(b) {
+		return 0, false
+	}
+	ai, aok := a.(int64)
+	bi, bok := b.(int64)
+	if aok && bok {
+		switch {
+		case ai < bi:
+			return -1, true
+		case ai > bi:
+			return 1, true
+		}
+		return 0, true
+	}
+	af, bf := toFloat(a), toFloat(b)
+	switch {
+	case af < bf:
+		return -1, true
+	case af > bf:
+		return 1, true
+	}
+	return 0, true
+}
+
+// normalize converts Go values supplied by callers (map[string]any,
+// []any, []string, int, float32, ...) into template values.
+func normalize(v any, depth int) any {
+	if depth > maxRenderDepth {
+		return nil
+	}
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string, *Map, *List:
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case []byte:
+		return string(x)
+	case []string:
+		l := &List{Items: make([]any, len(x))}
+		for i, s := range x {
+			l.Items[i] = s
+		}
+		return l
+	case []any:
+		l := &List{Items: make([]any, len(x))}
+		for i, e := range x {
+			l.Items[i] = normalize(e, depth+1)
+		}
+		return l
+	case map[string]string:
+		m := NewMap()
+		for _, k := range sortedKeys(x) {
+			m.Set(k, x[k])
+		}
+		return m
+	case map[string]any:
+		m := NewMap()
+		for _, k := range sortedKeys(x) {
+			m.Set(k, normalize(x[k], depth+1))
+		}
+		return m
+	}
+	return v
+}

@@ -281,10 +281,21 @@ func (c *Client) Check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzD
 		return c.fetch(ctx, req)
 	}))
 	if err != nil {
+		var u *uncached
+		if errors.As(err, &u) {
+			return u.decision, nil
+		}
 		return wire.AuthzDecision{}, err
 	}
 	return e.decision, nil
 }
+
+// uncached carries a decision that must not be cached out of the loader as an error (otter
+// caches every value a loader returns, and only errors are left out), to every caller that
+// waited for the load.
+type uncached struct{ decision wire.AuthzDecision }
+
+func (*uncached) Error() string { return "authzclient: uncacheable decision" }
 
 // fetch sends one request to authz.
 func (c *Client) fetch(ctx context.Context, req *wire.AuthzRequest) (entry, error) {
@@ -297,6 +308,11 @@ func (c *Client) fetch(ctx context.Context, req *wire.AuthzRequest) (entry, erro
 	defer span.End()
 
 	e, err := c.request(ctx, req)
+	var u *uncached
+	if errors.As(err, &u) {
+		span.SetAttributes(attribute.Bool("portico.authz.allow", u.decision.Allow))
+		return e, err
+	}
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "authz check failed")
@@ -327,7 +343,11 @@ func (c *Client) request(ctx context.Context, req *wire.AuthzRequest) (entry, er
 	if err := wire.Unmarshal(reply.Data, &d); err != nil {
 		return entry{}, fmt.Errorf("%w: %v", ErrBadReply, err)
 	}
-	return entry{decision: d, ttl: c.ttlOf(&d)}, nil
+	ttl := c.ttlOf(&d)
+	if ttl <= 0 {
+		return entry{}, &uncached{decision: d}
+	}
+	return entry{decision: d, ttl: ttl}, nil
 }
 
 func (c *Client) mapError(ctx context.Context, err error) error {

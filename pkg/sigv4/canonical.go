@@ -40,20 +40,23 @@ func escape(s string, keepSlash bool) string {
 }
 
 // canonicalURIs returns the canonical URI candidates for a raw (escaped) path:
-// first the form AWS and aws-sdk-go-v2 use for non-S3 services (the escaped
-// path encoded again), then, when they differ, botocore's (dot segments and
-// duplicate slashes removed first) and the path as sent (signers that encode
-// once, as for S3).
-func canonicalURIs(raw string) []string {
+// the form AWS and aws-sdk-go-v2 (and curl 8) use for non-S3 services, the
+// escaped path encoded again; then, with normalize and when it differs,
+// botocore's (dot segments and duplicate slashes removed first).
+//
+// The path as sent (encoded once, as for S3) is deliberately not a candidate:
+// "/a%2520b" sent as is would then match a signature for "/a%20b", a different
+// resource. The normalised form is opt-in for the same reason: "/x/../admin"
+// matches a signature for "/admin", safe only when routing normalises alike.
+func canonicalURIs(raw string, normalize bool) []string {
 	if raw == "" {
 		raw = "/"
 	}
 	uris := []string{escape(raw, true)}
-	if n := escape(removeDotSegments(raw), true); n != uris[0] {
-		uris = append(uris, n)
-	}
-	if !slices.Contains(uris, raw) {
-		uris = append(uris, raw)
+	if normalize {
+		if n := escape(removeDotSegments(raw), true); n != uris[0] {
+			uris = append(uris, n)
+		}
 	}
 	return uris
 }
@@ -109,24 +112,25 @@ func joinPairs(ps []encodedPair) string {
 }
 
 // canonicalQueries returns the canonical query candidates: first the AWS /
-// aws-sdk-go-v2 form (pairs decoded as a form, '+' being a space, then
-// RFC 3986-encoded and sorted by key then value); then, when they differ,
-// curl's (decoded without the '+' rule, '+' then written %20) and the pairs as
-// sent, sorted (botocore signing a prepared URL). X-Amz-Signature is left out
-// of a presigned query.
+// aws-sdk-go-v2 / curl 8 form (pairs decoded as a form, '+' being a space,
+// then RFC 3986-encoded and sorted by key then value); then, when it differs,
+// the pairs as sent, sorted (botocore signing a prepared URL). Both candidates
+// identify the same decoded parameters, so neither lets a signature cover
+// another request. X-Amz-Signature is left out of a presigned query.
+//
+// curl 8 writes a decoded '+' (sent as %2B) as %20; that form is not a
+// candidate, since it would let a space and a plus sign swap.
 func canonicalQueries(pairs []queryPair, presigned bool) []string {
 	if len(pairs) == 0 {
 		return []string{""}
 	}
 	sdk := make([]encodedPair, 0, len(pairs))
-	curl := make([]encodedPair, 0, len(pairs))
 	raw := make([]encodedPair, 0, len(pairs))
 	for _, p := range pairs {
 		if presigned && isSignatureKey(p.key) {
 			continue
 		}
 		raw = append(raw, encodedPair{p.key, p.value})
-		curl = append(curl, encodedPair{curlEncode(p.key), curlEncode(p.value)})
 		// url.ParseQuery (which the SDK uses) drops a pair with a ';' or a
 		// bad escape.
 		if strings.IndexByte(p.key, ';') >= 0 || strings.IndexByte(p.value, ';') >= 0 {
@@ -140,10 +144,8 @@ func canonicalQueries(pairs []queryPair, presigned bool) []string {
 		sdk = append(sdk, encodedPair{escape(k, false), escape(v, false)})
 	}
 	out := []string{joinPairs(sdk)}
-	for _, c := range []string{joinPairs(curl), joinPairs(raw)} {
-		if !slices.Contains(out, c) {
-			out = append(out, c)
-		}
+	if r := joinPairs(raw); r != out[0] {
+		out = append(out, r)
 	}
 	return out
 }
@@ -156,45 +158,8 @@ func isSignatureKey(rawKey string) bool {
 	return err == nil && k == qSignature
 }
 
-// curlEncode is curl's url_encode(url_decode(s)) for query components: '%XX'
-// decoded (a bad escape kept as is), then every byte but unreserved ones
-// encoded, '+' as %20.
-func curlEncode(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]) {
-			c = unhex(s[i+1])<<4 | unhex(s[i+2])
-			i += 2
-		}
-		switch {
-		case unreserved(c):
-			b.WriteByte(c)
-		case c == '+':
-			b.WriteString("%20")
-		default:
-			b.WriteByte('%')
-			b.WriteByte(upperhex[c>>4])
-			b.WriteByte(upperhex[c&15])
-		}
-	}
-	return b.String()
-}
-
 func ishex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }
 
 // canonicalValue trims a header value and folds runs of spaces into one

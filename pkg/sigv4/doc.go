@@ -11,11 +11,12 @@
 // --aws-sigv4 and other signers verify alike. The canonical request is built as
 // AWS does for services other than S3 (the escaped path is URI-encoded again,
 // query pairs are decoded, RFC 3986-encoded and sorted by key then value).
-// Where well-known signers disagree with each other on an edge case (botocore
-// removes dot segments and duplicate slashes from the path; curl encodes a
-// decoded '+' in the query as %20; some signers sign the query as sent), the
-// verifier tries those few alternative canonical forms, only after the
-// standard form failed to match.
+// Where well-known signers differ, a few alternative canonical forms are
+// tried after the standard one failed, and only forms that cannot make one
+// request's signature cover another: the query pairs as sent (botocore signing
+// a prepared URL), header values with tabs folded (botocore, curl), and, when
+// Verifier.AllowNormalizedPath is set, the path with dot segments and
+// duplicate slashes removed (botocore).
 //
 // Failures are returned as *[Error], carrying the HTTP status, the AWS error
 // type and message as AWS writes them, and the API Gateway gateway-response

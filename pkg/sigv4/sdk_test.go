@@ -266,3 +266,25 @@ func sdkSigned(t testing.TB, method, rawURL, body string, mutate func(*http.Requ
 	}
 	return FromHTTP(req, []byte(body))
 }
+
+type presignBuilder struct{ expires string }
+
+// build presigns GET /prod/items?x=1 with the SDK and describes it for the
+// verifier without a server.
+func (p *presignBuilder) build(t testing.TB) *Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://abc.execute-api.localhost/prod/items?x=1&X-Amz-Expires="+p.expires, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := aws.Credentials{AccessKeyID: sdkKeyID, SecretAccessKey: sdkSecret}
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "execute-api", "eu-west-1", signingTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preq, err := http.NewRequest("GET", signed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return FromHTTP(preq, nil)
+}

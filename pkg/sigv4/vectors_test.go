@@ -128,19 +128,19 @@ func TestClientVectors(t *testing.T) {
 		req       *Request
 		signed    string
 		canonical string
+		normalize bool // needs Verifier.AllowNormalizedPath
 	}{
 		{
 			// curl 8.x: signs its -H headers plus host and x-amz-date; the
-			// query decoded then encoded with '+' (even from %2B) as %20; the
-			// path encoded again.
+			// query decoded then encoded, '+' as %20; the path encoded again.
 			name:  "curl-post-json",
 			keyID: suiteKeyID,
-			req: &Request{Method: "POST", RawPath: "/prod/items/a%20b", RawQuery: "x=1+2&b=%2B&a", Host: "abc.execute-api.localhost",
+			req: &Request{Method: "POST", RawPath: "/prod/items/a%20b", RawQuery: "x=1+2&b=%2c&a", Host: "abc.execute-api.localhost",
 				Header: http.Header{"X-Amz-Date": {amzDate}, "Content-Type": {"application/json"}, "Accept": {"*/*"},
 					"User-Agent": {"curl/8.5.0"}, "Content-Length": {"7"}},
 				Body: []byte(`{"a":1}`)},
 			signed:    "content-type;host;x-amz-date",
-			canonical: "POST\n/prod/items/a%2520b\na=&b=%20&x=1%202\ncontent-type:application/json\nhost:abc.execute-api.localhost\nx-amz-date:" + amzDate + "\n\ncontent-type;host;x-amz-date\n" + sha(`{"a":1}`),
+			canonical: "POST\n/prod/items/a%2520b\na=&b=%2C&x=1%202\ncontent-type:application/json\nhost:abc.execute-api.localhost\nx-amz-date:" + amzDate + "\n\ncontent-type;host;x-amz-date\n" + sha(`{"a":1}`),
 		},
 		{
 			name:  "curl-get-no-content-type",
@@ -149,15 +149,6 @@ func TestClientVectors(t *testing.T) {
 				Header: http.Header{"X-Amz-Date": {amzDate}, "Accept": {"*/*"}}},
 			signed:    "host;x-amz-date",
 			canonical: "GET\n/prod/caf%25C3%25A9\n\nhost:abc.execute-api.localhost:8080\nx-amz-date:" + amzDate + "\n\nhost;x-amz-date\n" + sha(""),
-		},
-		{
-			// curl 7.x signed the path and query as sent.
-			name:  "curl7-path-as-sent",
-			keyID: suiteKeyID,
-			req: &Request{Method: "GET", RawPath: "/prod/a%20b", RawQuery: "q=a%2Cb", Host: "h",
-				Header: http.Header{"X-Amz-Date": {amzDate}}},
-			signed:    "host;x-amz-date",
-			canonical: "GET\n/prod/a%20b\nq=a%2Cb\nhost:h\nx-amz-date:" + amzDate + "\n\nhost;x-amz-date\n" + sha(""),
 		},
 		{
 			// botocore SigV4Auth: signs every header but user-agent, expect,
@@ -178,7 +169,8 @@ func TestClientVectors(t *testing.T) {
 					"User-Agent":            {"Boto3/1.34.0"},
 				},
 				Body: []byte(`{"stageName":"prod"}`)},
-			signed: "accept;amz-sdk-invocation-id;amz-sdk-request;content-type;host;x-amz-date;x-amz-security-token;x-custom;x-tabbed",
+			normalize: true,
+			signed:    "accept;amz-sdk-invocation-id;amz-sdk-request;content-type;host;x-amz-date;x-amz-security-token;x-custom;x-tabbed",
 			canonical: "POST\n/restapis/abc/deployments\n\n" +
 				"accept:application/json\namz-sdk-invocation-id:9f3c1a2e-1111-2222-3333-444455556666\namz-sdk-request:attempt=1; max=3\n" +
 				"content-type:application/json\nhost:localhost:4566\nx-amz-date:" + amzDate + "\nx-amz-security-token:tok/en+==\n" +
@@ -220,6 +212,12 @@ func TestClientVectors(t *testing.T) {
 			tt.req.Header.Set("Authorization", authHeader(tt.keyID, amzDate, region, service, tt.signed, sig))
 			v := suiteVerifier(t, amzDate)
 			v.Service, v.Region = service, region
+			if tt.normalize {
+				if _, err := v.Verify(tt.req); !isType(err, TypeInvalidSignature) {
+					t.Fatalf("Verify(AllowNormalizedPath unset) error = %v, want %s", err, TypeInvalidSignature)
+				}
+				v.AllowNormalizedPath = true
+			}
 			id, err := v.Verify(tt.req)
 			if err != nil {
 				t.Fatalf("Verify() error = %v", err)
@@ -239,4 +237,49 @@ func TestClientVectors(t *testing.T) {
 func isType(err error, typ string) bool {
 	e, ok := err.(*Error)
 	return ok && e.Type == typ
+}
+
+// TestCanonicalCollisionsRefused: a signature over one request must not
+// verify another that a looser canonical form would map to the same string.
+func TestCanonicalCollisionsRefused(t *testing.T) {
+	const amzDate = "20240101T000000Z"
+	sign := func(path, query string) *Request {
+		canonical := "GET\n" + path + "\n" + query + "\nhost:h\nx-amz-date:" + amzDate + "\n\nhost;x-amz-date\n" + sha("")
+		sig := handSign(suiteSecret, amzDate, "us-east-1", "execute-api", canonical)
+		return &Request{Method: "GET", Host: "h", Header: http.Header{
+			"X-Amz-Date":    {amzDate},
+			"Authorization": {authHeader(suiteKeyID, amzDate, "us-east-1", "execute-api", "host;x-amz-date", sig)},
+		}}
+	}
+	tests := []struct {
+		name                string
+		signedPath, signedQ string // canonical forms signed
+		sentPath, sentQ     string // what the request carries
+		normalize           bool
+		want                bool
+	}{
+		{name: "double-encoded-ok", signedPath: "/a%2520b", sentPath: "/a%20b", want: true},
+		{name: "single-encoded-literal", signedPath: "/a%2520b", sentPath: "/a%2520b"},
+		{name: "legacy-single-encoding", signedPath: "/a%20b", sentPath: "/a%20b"},
+		{name: "plus-for-space", signedPath: "/", signedQ: "q=a%20b", sentPath: "/", sentQ: "q=a%2Bb"},
+		{name: "form-plus-is-space", signedPath: "/", signedQ: "q=a%20b", sentPath: "/", sentQ: "q=a+b", want: true},
+		{name: "dot-segments-default", signedPath: "/admin", sentPath: "/x/../admin"},
+		{name: "double-slash-default", signedPath: "/a/b", sentPath: "/a//b"},
+		{name: "dot-segments-opt-in", signedPath: "/admin", sentPath: "/x/../admin", normalize: true, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sign(tt.signedPath, tt.signedQ)
+			r.RawPath, r.RawQuery = tt.sentPath, tt.sentQ
+			v := suiteVerifier(t, amzDate)
+			v.AllowNormalizedPath = tt.normalize
+			_, err := v.Verify(r)
+			if tt.want && err != nil {
+				t.Fatalf("Verify() error = %v, want success", err)
+			}
+			if !tt.want && !isType(err, TypeInvalidSignature) {
+				t.Fatalf("Verify() error = %v, want %s", err, TypeInvalidSignature)
+			}
+		})
+	}
 }

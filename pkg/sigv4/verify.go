@@ -59,6 +59,11 @@ type Verifier struct {
 	Region  string        // required credential-scope region; "" accepts any
 	MaxSkew time.Duration // clock window either side of now; 0 means DefaultMaxSkew
 	Now     func() time.Time
+	// AllowNormalizedPath also accepts a signature over the path with dot
+	// segments and duplicate slashes removed (botocore signs that form). Set
+	// it only when routing resolves "/x/../y" and "//" the same way, or a
+	// signature for "/y" covers "/x/../y".
+	AllowNormalizedPath bool
 
 	keys keyCache
 }
@@ -283,7 +288,7 @@ func (v *Verifier) check(r *Request, a *authorization, t time.Time, pairs []quer
 			headerSets = append(headerSets, h)
 		}
 	}
-	uris := canonicalURIs(r.RawPath)
+	uris := canonicalURIs(r.RawPath, v.AllowNormalizedPath)
 	queries := canonicalQueries(pairs, presign)
 
 	key := v.keys.get(creds.SecretAccessKey, a.credential)

@@ -98,8 +98,10 @@ func (c *conn) send(f outFrame) bool {
 	case c.out <- f:
 		return true
 	default:
+		// A reader this slow would not take a close frame either: drop the socket.
 		c.h.log.Info("disconnecting slow reader", "connection_id", c.id)
-		c.close(closeCodeSlow, closeReasonSlow)
+		c.closeWith(closeCodeSlow, closeReasonSlow, false)
+		_ = c.ws.NetConn().Close()
 		return false
 	}
 }

@@ -84,13 +84,22 @@ func (s *frameScanner) scan(p []byte) (safe int, tooBig bool) {
 // guardedConn enforces a frame size limit on what the client sends.
 type guardedConn struct {
 	net.Conn
+	raw     net.Conn // the socket itself: fasthttp's hijacked conn ignores Close
 	scanner frameScanner
 	tripped atomic.Bool
 }
 
 func newGuardedConn(c net.Conn, maxFrame int) *guardedConn {
-	return &guardedConn{Conn: c, scanner: frameScanner{max: uint64(maxFrame)}}
+	raw := c
+	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
+		raw = u.UnsafeConn()
+	}
+	return &guardedConn{Conn: c, raw: raw, scanner: frameScanner{max: uint64(maxFrame)}}
 }
+
+// Close closes the socket, which fasthttp's hijacked connection would leave open until the
+// hijack handler returns.
+func (g *guardedConn) Close() error { return g.raw.Close() }
 
 // Read passes the bytes of frames within the limit and fails from the first oversized frame on.
 func (g *guardedConn) Read(p []byte) (int, error) {

@@ -45,7 +45,7 @@ end
 `
 
 // takeScript mirrors Bucket.Take expression for expression.
-// KEYS[1] bucket; ARGV rate, effective burst, want, now override ('' = TIME).
+// KEYS[1] bucket; ARGV rate, effective burst, want, now override (empty: TIME).
 var takeScript = redis.NewScript(luaNow + `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])

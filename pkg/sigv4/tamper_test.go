@@ -150,6 +150,11 @@ func TestTamperRefused(t *testing.T) {
 		{name: "bad-amz-date", mutate: func(_ testing.TB, r *Request) { r.Header.Set("X-Amz-Date", "2024-03-15T12:30:45Z") },
 			wantType: TypeIncompleteSignature,
 			wantMsg:  "Date must be in ISO-8601 'basic format'. Got '2024-03-15T12:30:45Z'. See http://en.wikipedia.org/wiki/ISO_8601"},
+		{name: "bad-date-header", mutate: func(_ testing.TB, r *Request) {
+			r.Header.Del("X-Amz-Date")
+			r.Header.Set("Date", "yesterday")
+		}, wantType: TypeIncompleteSignature,
+			wantMsg: "Date must be in ISO-8601 'basic format'. Got 'yesterday'. See http://en.wikipedia.org/wiki/ISO_8601"},
 		{name: "two-authorization-headers", mutate: func(_ testing.TB, r *Request) {
 			r.Header.Add("Authorization", r.Header.Get("Authorization"))
 		}, wantType: TypeIncompleteSignature},

@@ -73,13 +73,13 @@ func (v *Vars) bind(e *executor) *Map {
 
 // ensureMap makes ctx[name] a *Map holding *Map values under subs.
 func ensureMap(ctx *Map, name string, subs ...string) {
-	m, ok := ctx.vals[name].(*Map)
+	m, ok := ctx.at(name).(*Map)
 	if !ok {
 		m = NewMap()
 		ctx.Set(name, m)
 	}
 	for _, s := range subs {
-		if _, ok := m.vals[s].(*Map); !ok {
+		if _, ok := m.at(s).(*Map); !ok {
 			m.Set(s, NewMap())
 		}
 	}
@@ -87,14 +87,14 @@ func ensureMap(ctx *Map, name string, subs ...string) {
 
 func readOverrides(ctx *Map) *Overrides {
 	ov := &Overrides{}
-	if req, ok := ctx.vals["requestOverride"].(*Map); ok {
-		ov.RequestHeader = stringMap(req.vals["header"])
-		ov.RequestQuery = stringMap(req.vals["querystring"])
-		ov.RequestPath = stringMap(req.vals["path"])
+	if req, ok := ctx.at("requestOverride").(*Map); ok {
+		ov.RequestHeader = stringMap(req.at("header"))
+		ov.RequestQuery = stringMap(req.at("querystring"))
+		ov.RequestPath = stringMap(req.at("path"))
 	}
-	if resp, ok := ctx.vals["responseOverride"].(*Map); ok {
-		ov.ResponseHeader = stringMap(resp.vals["header"])
-		switch s := resp.vals["status"].(type) {
+	if resp, ok := ctx.at("responseOverride").(*Map); ok {
+		ov.ResponseHeader = stringMap(resp.at("header"))
+		switch s := resp.at("status").(type) {
 		case int64:
 			ov.ResponseStatus = int(s)
 		case float64:
@@ -116,7 +116,7 @@ func stringMap(v any) map[string]string {
 	}
 	out := make(map[string]string, m.Len())
 	for _, k := range m.keys {
-		if x := m.vals[k]; x != nil {
+		if x := m.at(k); x != nil {
 			out[k] = toString(x)
 		}
 	}

@@ -223,8 +223,8 @@ func (e *executor) execForeach(n *foreachNode, out *outBuf) error {
 	case *Map:
 		// Velocity iterates a map's values.
 		items = make([]any, len(c.keys))
-		for i, k := range c.keys {
-			items[i] = c.vals[k]
+		for i := range c.keys {
+			items[i] = c.vals[i]
 		}
 	case nil:
 		return nil

@@ -2,13 +2,12 @@ package vtl
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -18,70 +17,262 @@ const maxJSONDepth = 256
 var errJSONDepth = errors.New("vtl: JSON nested too deeply")
 
 // ParseJSON decodes a JSON document into template values: objects become
-// *Map (key order preserved), arrays *List, integers int64, other numbers
-// float64.
-func ParseJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
+// *Map (key order preserved; a repeated key keeps its last value), arrays
+// *List, integers int64, other numbers float64.
+func ParseJSON(data []byte) (v any, err error) {
+	d := &jsonDecoder{b: data}
+	d.space()
+	v, err = d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("vtl: trailing data after JSON value")
+	d.space()
+	if d.i != len(d.b) {
+		return nil, d.errorf("trailing data after JSON value")
 	}
 	return v, nil
 }
 
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
+type jsonDecoder struct {
+	b []byte
+	i int
+}
+
+func (d *jsonDecoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("vtl: JSON offset %d: %s", d.i, fmt.Sprintf(format, args...))
+}
+
+func (d *jsonDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
 	if depth > maxJSONDepth {
 		return nil, errJSONDepth
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if d.i >= len(d.b) {
+		return nil, d.errorf("unexpected end of input")
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := NewMap()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				m.Set(k, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		d.i++
+		m := NewMap()
+		d.space()
+		if d.i < len(d.b) && d.b[d.i] == '}' {
+			d.i++
 			return m, nil
-		case '[':
-			l := &List{}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				l.Items = append(l.Items, v)
+		}
+		for {
+			d.space()
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				return nil, d.errorf("expected object key")
 			}
-			if _, err := dec.Token(); err != nil {
+			k, err := d.str()
+			if err != nil {
 				return nil, err
 			}
+			d.space()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				return nil, d.errorf("expected ':'")
+			}
+			d.i++
+			d.space()
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m.Set(k, v)
+			d.space()
+			if d.i >= len(d.b) {
+				return nil, d.errorf("unexpected end of input")
+			}
+			switch d.b[d.i] {
+			case ',':
+				d.i++
+			case '}':
+				d.i++
+				return m, nil
+			default:
+				return nil, d.errorf("expected ',' or '}'")
+			}
+		}
+	case c == '[':
+		d.i++
+		l := &List{}
+		d.space()
+		if d.i < len(d.b) && d.b[d.i] == ']' {
+			d.i++
 			return l, nil
 		}
-		return nil, fmt.Errorf("vtl: unexpected JSON delimiter %q", t)
-	case json.Number:
-		return parseNumber(string(t)), nil
-	default:
-		return t, nil // string, bool, nil
+		for {
+			d.space()
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			l.Items = append(l.Items, v)
+			d.space()
+			if d.i >= len(d.b) {
+				return nil, d.errorf("unexpected end of input")
+			}
+			switch d.b[d.i] {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return l, nil
+			default:
+				return nil, d.errorf("expected ',' or ']'")
+			}
+		}
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case bytes.HasPrefix(d.b[d.i:], []byte("true")):
+		d.i += 4
+		return true, nil
+	case bytes.HasPrefix(d.b[d.i:], []byte("false")):
+		d.i += 5
+		return false, nil
+	case bytes.HasPrefix(d.b[d.i:], []byte("null")):
+		d.i += 4
+		return nil, nil
 	}
+	return nil, d.errorf("unexpected character %q", d.b[d.i])
+}
+
+func (d *jsonDecoder) number() (any, error) {
+	start := d.i
+	if d.b[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 {
+		return nil, d.errorf("invalid number")
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid number")
+		}
+	}
+	return parseNumber(string(d.b[start:d.i])), nil
+}
+
+// str decodes a string starting at the opening quote.
+func (d *jsonDecoder) str() (string, error) {
+	d.i++ // opening quote
+	start := d.i
+	// Fast path: no escapes, valid UTF-8.
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			s := d.b[start:d.i]
+			d.i++
+			if utf8.Valid(s) {
+				return string(s), nil
+			}
+			return strings.ToValidUTF8(string(s), "\ufffd"), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		d.i++
+	}
+	var out []byte
+	out = append(out, d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if utf8.Valid(out) {
+				return string(out), nil
+			}
+			return strings.ToValidUTF8(string(out), "\ufffd"), nil
+		case c < 0x20:
+			return "", d.errorf("control character in string")
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return "", d.errorf("unterminated escape")
+			}
+			e := d.b[d.i+1]
+			d.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.errorf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
+						d.i += 2
+						var ok2 bool
+						if r2, ok2 = d.hex4(); !ok2 {
+							return "", d.errorf("invalid \\u escape")
+						}
+					}
+					r = utf16.DecodeRune(r, r2)
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", d.errorf("invalid escape")
+			}
+		default:
+			out = append(out, c)
+			d.i++
+		}
+	}
+	return "", d.errorf("unterminated string")
+}
+
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if d.i+4 > len(d.b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.b[d.i:d.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	d.i += 4
+	return rune(n), true
 }
 
 func parseNumber(s string) any {
@@ -133,7 +324,7 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			writeJSON(b, x.vals[k], depth+1)
+			writeJSON(b, x.at(k), depth+1)
 		}
 		b.WriteByte('}')
 	case *List:

@@ -347,8 +347,8 @@ func mapMethod(m *Map, name string, args []any) any {
 		}
 	case "putAll":
 		if o, ok := args0(args).(*Map); ok && n == 1 {
-			for _, k := range o.Keys() {
-				m.Set(k, o.vals[k])
+			for i, k := range o.keys {
+				m.Set(k, o.vals[i])
 			}
 			return nil
 		}
@@ -360,7 +360,7 @@ func mapMethod(m *Map, name string, args []any) any {
 	case "containsValue":
 		if n == 1 {
 			for _, k := range m.keys {
-				if valuesEqual(m.vals[k], args[0]) {
+				if valuesEqual(m.at(k), args[0]) {
 					return true
 				}
 			}
@@ -381,14 +381,14 @@ func mapMethod(m *Map, name string, args []any) any {
 		return l
 	case "values":
 		l := &List{Items: make([]any, len(m.keys))}
-		for i, k := range m.keys {
-			l.Items[i] = m.vals[k]
+		for i := range m.keys {
+			l.Items[i] = m.vals[i]
 		}
 		return l
 	case "entrySet":
 		l := &List{Items: make([]any, len(m.keys))}
 		for i, k := range m.keys {
-			l.Items[i] = &entry{key: k, val: m.vals[k]}
+			l.Items[i] = &entry{key: k, val: m.vals[i]}
 		}
 		return l
 	case "size":
@@ -396,7 +396,7 @@ func mapMethod(m *Map, name string, args []any) any {
 	case "isEmpty":
 		return m.Len() == 0
 	case "clear":
-		m.keys, m.vals = nil, make(map[string]any)
+		m.keys, m.vals, m.idx = nil, nil, nil
 		return nil
 	case "toString":
 		return m.String()

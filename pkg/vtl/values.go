@@ -17,11 +17,15 @@ import (
 // of Java's LinkedHashMap. It implements jp.Keyed so JSONPath can walk it.
 type Map struct {
 	keys []string
-	vals map[string]any
+	vals []any
+	idx  map[string]int // built once the map outgrows a linear scan
 }
 
+// linearMax is the size up to which lookups scan the keys.
+const linearMax = 8
+
 // NewMap returns an empty Map.
-func NewMap() *Map { return &Map{vals: make(map[string]any)} }
+func NewMap() *Map { return &Map{} }
 
 // Len returns the number of entries.
 func (m *Map) Len() int { return len(m.keys) }
@@ -29,30 +33,66 @@ func (m *Map) Len() int { return len(m.keys) }
 // Keys returns the keys in insertion order. Part of jp.Keyed.
 func (m *Map) Keys() []string { return m.keys }
 
+func (m *Map) find(key string) int {
+	if m.idx != nil {
+		if i, ok := m.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range m.keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
 // Get returns the value for key and whether it is present.
 func (m *Map) Get(key string) (any, bool) {
-	v, ok := m.vals[key]
-	return v, ok
+	if i := m.find(key); i >= 0 {
+		return m.vals[i], true
+	}
+	return nil, false
+}
+
+// at returns the value for key, nil when absent.
+func (m *Map) at(key string) any {
+	v, _ := m.Get(key)
+	return v
 }
 
 // Set stores a value, appending the key if it is new.
 func (m *Map) Set(key string, v any) {
-	if _, ok := m.vals[key]; !ok {
-		m.keys = append(m.keys, key)
+	if i := m.find(key); i >= 0 {
+		m.vals[i] = v
+		return
 	}
-	m.vals[key] = v
+	m.keys = append(m.keys, key)
+	m.vals = append(m.vals, v)
+	switch {
+	case m.idx != nil:
+		m.idx[key] = len(m.keys) - 1
+	case len(m.keys) > linearMax:
+		m.idx = make(map[string]int, len(m.keys)*2)
+		for i, k := range m.keys {
+			m.idx[k] = i
+		}
+	}
 }
 
 // Delete removes a key.
 func (m *Map) Delete(key string) {
-	if _, ok := m.vals[key]; !ok {
+	i := m.find(key)
+	if i < 0 {
 		return
 	}
-	delete(m.vals, key)
-	for i, k := range m.keys {
-		if k == key {
-			m.keys = append(m.keys[:i], m.keys[i+1:]...)
-			break
+	m.keys = append(m.keys[:i], m.keys[i+1:]...)
+	m.vals = append(m.vals[:i], m.vals[i+1:]...)
+	if m.idx != nil {
+		delete(m.idx, key)
+		for j := i; j < len(m.keys); j++ {
+			m.idx[m.keys[j]] = j
 		}
 	}
 }
@@ -135,7 +175,7 @@ func writeString(b *strings.Builder, v any, depth int) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			if e := x.vals[k]; e == v {
+			if e := x.vals[i]; e == v {
 				b.WriteString("(this Map)")
 			} else {
 				writeString(b, e, depth+1)
@@ -315,8 +355,8 @@ func mapsEqual(x, y *Map, depth int) bool {
 		return false
 	}
 	for _, k := range x.keys {
-		yv, ok := y.vals[k]
-		if !ok || !deepEqual(x.vals[k], yv, depth) {
+		yv, ok := y.Get(k)
+		if !ok || !deepEqual(x.at(k), yv, depth) {
 			return false
 		}
 	}

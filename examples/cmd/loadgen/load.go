@@ -89,20 +89,14 @@ func worker(t *target, o options, deadline time.Time, r *result) {
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(t.uri)
 	req.Header.SetMethod(o.method)
-	for _, h := range o.headers {
-		if http11Host(h.name) {
-			req.Header.SetHost(h.value)
-			req.UseHostHeader = true
-			continue
-		}
-		req.Header.Set(h.name, h.value)
-	}
+	setHeaders(req, o.headers)
 	if o.body != "" {
 		req.SetBodyString(o.body)
 	}
-	for {
+	// Every worker sends at least one request, so a run always measures something.
+	for first := true; ; first = false {
 		begin := time.Now()
-		if !begin.Before(deadline) {
+		if !first && !begin.Before(deadline) {
 			return
 		}
 		err := t.client.DoTimeout(req, resp, o.timeout)
@@ -116,6 +110,18 @@ func worker(t *target, o options, deadline time.Time, r *result) {
 		if sc := resp.StatusCode(); sc < 200 || sc >= 400 {
 			r.non2xx++
 		}
+	}
+}
+
+// setHeaders adds hs to req; a Host header replaces the URL's host in the request.
+func setHeaders(req *fasthttp.Request, hs headerList) {
+	for _, h := range hs {
+		if http11Host(h.name) {
+			req.Header.SetHost(h.value)
+			req.UseHostHeader = true
+			continue
+		}
+		req.Header.Set(h.name, h.value)
 	}
 }
 

@@ -171,7 +171,7 @@ func TestLoadCountsAndReportFormat(t *testing.T) {
 		t.Fatalf("no request count in report:\n%s", report)
 	}
 	reqs, _ := strconv.ParseInt(m[1], 10, 64)
-	if reqs < 10 || reqs > served.Load() {
+	if reqs < 4 || reqs > served.Load() { // each of the 4 workers sends at least one
 		t.Fatalf("report counts %d requests, server saw %d", reqs, served.Load())
 	}
 	if keyed.Load() != served.Load() {
@@ -182,6 +182,7 @@ func TestLoadCountsAndReportFormat(t *testing.T) {
 		t.Fatalf("no Non-2xx line though every 10th answer was 503:\n%s", report)
 	}
 	non, _ := strconv.ParseInt(nm[1], 10, 64)
+	// fasthttp may retry an idempotent request the server already counted: allow a few.
 	if want := reqs / 10; non < want-1 || non > want+5 {
 		t.Errorf("Non-2xx = %d for %d requests, want about %d", non, reqs, want)
 	}

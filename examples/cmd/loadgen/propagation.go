@@ -67,9 +67,7 @@ func pollFor(t *target, o options, want []byte, since time.Time) (uint64, error)
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(t.uri)
-	for _, hd := range o.headers {
-		req.Header.Set(hd.name, hd.value)
-	}
+	setHeaders(req, o.headers)
 	var polls uint64
 	var last string
 	for {

@@ -50,6 +50,25 @@ type AuthzRequest struct {
 	APIKey     string `json:"apiKey,omitempty"` // the raw x-api-key value; never logged
 	NeedAPIKey bool   `json:"needApiKey,omitempty"`
 	SourceIP   string `json:"sourceIp,omitempty"`
+	// JWT, when set, guards the route with a JWT authorizer. Token is its identity source's
+	// value (the Authorization header, with or without "Bearer "); never logged. Scopes are the
+	// route's authorizationScopes: the token must carry one of them.
+	JWT    *JWTAuthorizer `json:"jwt,omitempty"`
+	Token  string         `json:"token,omitempty"`
+	Scopes []string       `json:"scopes,omitempty"`
+}
+
+// JWTAuthorizer is a JWT authorizer's configuration (AWS's JwtConfiguration), as the edge sends
+// it from the deployment.
+type JWTAuthorizer struct {
+	ID       string   `json:"id"`
+	Issuer   string   `json:"issuer"`
+	Audience []string `json:"audience,omitempty"` // the token's aud or client_id must be one of them
+	// JWKSURI is where the signing keys are; empty means the issuer's OpenID Connect discovery
+	// document ({issuer}/.well-known/openid-configuration) names it.
+	JWKSURI string `json:"jwksUri,omitempty"`
+	// Algorithms pins the accepted signing algorithms; empty means RS256. "none" is never accepted.
+	Algorithms []string `json:"algorithms,omitempty"`
 }
 
 // AuthzDecision is authz's answer. Allow false carries Code and Message for the client.

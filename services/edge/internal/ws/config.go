@@ -41,7 +41,7 @@ func (c Config) Validate() error {
 	if c.MaxFrameBytes <= 0 || c.MaxFrameBytes > 16<<20 {
 		errs = append(errs, fmt.Errorf("max_frame_bytes %d: must be in (0, 16 MiB]", c.MaxFrameBytes))
 	}
-	if c.MaxMessageBytes < c.MaxFrameBytes || c.MaxMessageBytes > 64<<20 {
+	if c.MaxMessageBytes <= 0 || c.MaxMessageBytes < c.MaxFrameBytes || c.MaxMessageBytes > 64<<20 {
 		errs = append(errs, fmt.Errorf("max_message_bytes %d: must be in [max_frame_bytes, 64 MiB]", c.MaxMessageBytes))
 	}
 	if c.IdleTimeout <= 0 {

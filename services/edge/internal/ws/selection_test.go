@@ -81,3 +81,21 @@ func FuzzSelector(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+	err := Config{}.Validate()
+	if err == nil {
+		t.Fatal("zero Config validated")
+	}
+	for _, field := range []string{"max_frame_bytes", "max_message_bytes", "idle_timeout", "max_lifetime", "max_conns", "send_queue", "integration_timeout"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("Validate() = %v, want a problem with %s", err, field)
+		}
+	}
+	if _, err := New(DefaultConfig(), Deps{}); err == nil || !strings.Contains(err.Error(), "NATS") || !strings.Contains(err.Error(), "EdgeID") {
+		t.Errorf("New without deps = %v, want NATS and EdgeID problems", err)
+	}
+}

@@ -1,0 +1,139 @@
+package ws
+
+// This file wires the hub to the real connections service, as an end-to-end test of the
+// @connections path across two edges. It is the one place the edge module imports another
+// service, and only in a test.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/portico/portico/pkg/natstest"
+	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/connections"
+)
+
+func startConnections(t *testing.T, nc *nats.Conn) {
+	t.Helper()
+	cfg := connections.DefaultConfig()
+	cfg.HeartbeatTimeout = time.Hour // the hubs here do not heartbeat (the edge does)
+	svc, err := connections.New(cfg, connections.Deps{NATS: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("connections Run = %v", err)
+		}
+	})
+	// Ready once it answers @connections requests.
+	natstest.Eventually(t, waitFor, func() error {
+		data, _ := wire.Marshal(wire.ManageRequest{Op: wire.ManageGet, ConnectionID: "probe"})
+		_, err := nc.Request(wire.SubjectConnManage, data, time.Second)
+		return err
+	})
+}
+
+func httpDo(t *testing.T, method, url string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data
+}
+
+func TestConnectionsAcrossEdges(t *testing.T) {
+	s := natstest.Start(t)
+	be := natstest.Connect(t, s)
+	startConnections(t, natstest.Connect(t, s))
+	conn := backend(t, be, "chat.connect", func(*nats.Msg) *nats.Msg { return &nats.Msg{} })
+	api := wsAPI("", natsRoute(RouteConnect, "chat.connect"), natsRoute(RouteDisconnect, "chat.disconnect"))
+	a := startEdge(t, s, "edge-a", testConfig(), api)
+	b := startEdge(t, s, "edge-b", testConfig(), api)
+
+	client := dial(t, b)
+	id := conn.waitN(t, 1)[0].Header.Get(wire.HeaderConnectionID)
+	manageURL := "http://" + a.addr + "/" + testStage + "/@connections/" + id
+
+	// GET through edge A, once the registry has the socket.
+	var info wire.ConnectionInfo
+	natstest.Eventually(t, waitFor, func() error {
+		status, _, body := httpDo(t, http.MethodGet, manageURL, nil)
+		if status != http.StatusOK {
+			return fmt.Errorf("GET = %d %s", status, body)
+		}
+		return json.Unmarshal(body, &info)
+	})
+	if info.Identity.SourceIP != "127.0.0.1" || info.Identity.UserAgent == "" {
+		t.Errorf("identity = %+v", info.Identity)
+	}
+	if _, err := time.Parse(connections.TimeFormat, info.ConnectedAt); err != nil || len(info.ConnectedAt) != len("2024-01-01T00:00:00.000Z") {
+		t.Errorf("connectedAt = %q: %v", info.ConnectedAt, err)
+	}
+
+	// POST through edge A reaches the socket held by edge B.
+	if status, _, body := httpDo(t, http.MethodPost, manageURL, []byte("from a")); status != http.StatusOK {
+		t.Fatalf("POST = %d %s, want 200", status, body)
+	}
+	if got := readText(t, client); got != "from a" {
+		t.Fatalf("frame on edge B = %q, want %q", got, "from a")
+	}
+
+	// Too large for @connections: refused at edge A.
+	if status, hdr, _ := httpDo(t, http.MethodPost, manageURL, make([]byte, 128<<10+1)); status != http.StatusRequestEntityTooLarge || hdr.Get("x-amzn-ErrorType") != "PayloadTooLargeException" {
+		t.Errorf("POST 128 KiB + 1 = %d %q, want 413 PayloadTooLargeException", status, hdr.Get("x-amzn-ErrorType"))
+	}
+
+	// DELETE through edge A closes the socket on edge B.
+	if status, _, body := httpDo(t, http.MethodDelete, manageURL, nil); status != http.StatusNoContent {
+		t.Fatalf("DELETE = %d %s, want 204", status, body)
+	}
+	if code := readClose(t, client); code != websocket.CloseNormalClosure {
+		t.Errorf("close code = %d, want 1000", code)
+	}
+
+	// Afterwards, and for ids nobody has, 410 GoneException.
+	natstest.Eventually(t, waitFor, func() error {
+		status, hdr, _ := httpDo(t, http.MethodPost, manageURL, []byte("late"))
+		if status != http.StatusGone || hdr.Get("x-amzn-ErrorType") != "GoneException" {
+			return fmt.Errorf("POST after close = %d %q, want 410 GoneException", status, hdr.Get("x-amzn-ErrorType"))
+		}
+		return nil
+	})
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if status, _, _ := httpDo(t, method, "http://"+a.addr+"/"+testStage+"/@connections/AAAAAAAAAAAAAAA=", nil); status != http.StatusGone {
+			t.Errorf("%s unknown id = %d, want 410", method, status)
+		}
+	}
+	if status, _, _ := httpDo(t, http.MethodPut, manageURL, nil); status != http.StatusBadRequest {
+		t.Errorf("PUT = %d, want 400", status)
+	}
+}
+
+func TestManageWithoutConnectionsService(t *testing.T) {
+	s := natstest.Start(t)
+	e := startEdge(t, s, "edge-a", testConfig(), wsAPI(""))
+	status, _, _ := httpDo(t, http.MethodGet, "http://"+e.addr+"/"+testStage+"/@connections/AAAAAAAAAAAAAAA=", nil)
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("GET with no connections service = %d, want 503", status)
+	}
+}

@@ -142,6 +142,8 @@ type ManageRequest struct {
 	APIID        string `json:"apiId,omitempty"`
 	Stage        string `json:"stage,omitempty"`
 	Data         []byte `json:"data,omitempty"` // base64 in JSON
+	// Group names a broadcast group for ManageJoin, ManageLeave and ManageBroadcast.
+	Group string `json:"group,omitempty"`
 }
 
 // Manage operations.
@@ -167,9 +169,15 @@ type ConnectionInfo struct {
 
 // Delivery is what connections forwards to the edge that holds a socket.
 type Delivery struct {
-	Op           string `json:"op"` // ManagePost or ManageDelete
+	Op           string `json:"op"` // ManagePost, ManageDelete, ManageJoin, ManageLeave or ManageBroadcast
 	ConnectionID string `json:"connectionId"`
 	Data         []byte `json:"data,omitempty"`
+	// Group, APIID and Stage address a ManageBroadcast (ConnectionID empty): every socket of
+	// the API stage on the edge, or only the group's members when Group is set. Group is also
+	// the group of a ManageJoin or ManageLeave.
+	Group string `json:"group,omitempty"`
+	APIID string `json:"apiId,omitempty"`
+	Stage string `json:"stage,omitempty"`
 }
 
 // EdgeHeartbeat is published by every edge every HeartbeatInterval; ratelimit sizes leases

@@ -220,14 +220,16 @@ func (in *inputObj) method(e *executor, name string, args []any) (any, error) {
 			v = &List{Items: l}
 		}
 		if name == "path" {
-			return v, nil
+			// A copy: the template may modify what it gets, and the
+			// parsed document must stay as the body says.
+			return copyValue(v, 0), nil
 		}
 		if v == nil {
 			return "", nil
 		}
 		s := ToJSON(v)
-		if len(s) > e.lim.MaxOutputBytes {
-			return nil, ErrOutputLimit
+		if err := e.charge(len(s)); err != nil {
+			return nil, err
 		}
 		return s, nil
 	}
@@ -244,7 +246,11 @@ func (utilObj) method(e *executor, name string, args []any) (any, error) {
 		return nil, nil
 	}
 	if name == "toJson" {
-		return ToJSON(args[0]), nil
+		s := ToJSON(args[0])
+		if err := e.charge(len(s)); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	s, ok := argString(args, 0)
 	if !ok {
@@ -260,7 +266,7 @@ func (utilObj) method(e *executor, name string, args []any) (any, error) {
 		}
 		return v, nil
 	case "urlEncode":
-		return url.QueryEscape(s), nil
+		return urlEncode(s), nil
 	case "urlDecode":
 		d, err := url.QueryUnescape(s)
 		if err != nil {
@@ -322,6 +328,56 @@ func escapeJavaScript(s string) string {
 			b.WriteRune(r)
 		default:
 			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// copyValue deep-copies maps and lists (documents from JSON are trees).
+func copyValue(v any, depth int) any {
+	if depth > maxJSONDepth {
+		return nil
+	}
+	switch x := v.(type) {
+	case *Map:
+		m := &Map{keys: append([]string(nil), x.keys...), vals: make([]any, len(x.vals))}
+		for i, e := range x.vals {
+			m.vals[i] = copyValue(e, depth+1)
+		}
+		if x.idx != nil {
+			m.idx = make(map[string]int, len(x.idx))
+			for k, i := range x.idx {
+				m.idx[k] = i
+			}
+		}
+		return m
+	case *List:
+		l := &List{Items: make([]any, len(x.Items))}
+		for i, e := range x.Items {
+			l.Items[i] = copyValue(e, depth+1)
+		}
+		return l
+	}
+	return v
+}
+
+// urlEncode encodes like java.net.URLEncoder with UTF-8: letters, digits
+// and ".-*_" stay, space becomes '+', every other byte %XX.
+func urlEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '*' || c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
 		}
 	}
 	return b.String()

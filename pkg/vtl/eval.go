@@ -24,6 +24,21 @@ type executor struct {
 	loop     *loopState
 	depth    int
 	total    int // loop iterations so far
+	alloc    int // bytes of strings built so far
+}
+
+// allocFactor times MaxOutputBytes bounds the bytes of all strings one
+// execution may build (interpolations, concatenations, replacements), so
+// a loop cannot pile up copies of a large string.
+const allocFactor = 16
+
+// charge accounts for a string of n bytes built by the template.
+func (e *executor) charge(n int) error {
+	e.alloc += n
+	if n > e.lim.MaxOutputBytes || e.alloc > allocFactor*e.lim.MaxOutputBytes {
+		return ErrOutputLimit
+	}
+	return nil
 }
 
 // errorAt wraps err with the position of a node.
@@ -296,6 +311,9 @@ func (e *executor) eval(x expr) (any, error) {
 		if err != nil && err != errBreak && err != errStop {
 			return nil, err
 		}
+		if err := e.charge(len(buf.b)); err != nil {
+			return nil, err
+		}
 		return buf.String(), nil
 	case *listExpr:
 		l := &List{Items: make([]any, 0, len(x.items))}
@@ -435,8 +453,8 @@ func (e *executor) evalBin(x *binExpr) (any, error) {
 		_, rs := r.(string)
 		if ls || rs {
 			a, b := toString(l), toString(r)
-			if len(a)+len(b) > e.lim.MaxOutputBytes {
-				return nil, ErrOutputLimit
+			if err := e.charge(len(a) + len(b)); err != nil {
+				return nil, err
 			}
 			return a + b, nil
 		}

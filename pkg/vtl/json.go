@@ -292,12 +292,14 @@ func parseNumber(s string) any {
 // JSON-shaped are encoded as strings of their rendering.
 func ToJSON(v any) string {
 	var b strings.Builder
-	writeJSON(&b, v, 0)
+	budget := renderBudget
+	writeJSON(&b, v, 0, &budget)
 	return b.String()
 }
 
-func writeJSON(b *strings.Builder, v any, depth int) {
-	if depth > maxRenderDepth {
+func writeJSON(b *strings.Builder, v any, depth int, budget *int) {
+	*budget--
+	if depth > maxRenderDepth || *budget < 0 || b.Len() > maxRenderBytes {
 		b.WriteString("null")
 		return
 	}
@@ -324,7 +326,7 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			writeJSON(b, x.at(k), depth+1)
+			writeJSON(b, x.vals[i], depth+1, budget)
 		}
 		b.WriteByte('}')
 	case *List:
@@ -333,7 +335,7 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSON(b, e, depth+1)
+			writeJSON(b, e, depth+1, budget)
 		}
 		b.WriteByte(']')
 	default:

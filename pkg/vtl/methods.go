@@ -217,8 +217,8 @@ func (e *executor) stringMethod(s, name string, args []any) (any, error) {
 		case "endsWith":
 			return strings.HasSuffix(s, a), nil
 		}
-		if len(s)+len(a) > e.lim.MaxOutputBytes {
-			return nil, ErrOutputLimit
+		if err := e.charge(len(s) + len(a)); err != nil {
+			return nil, err
 		}
 		return s + a, nil
 	case "charAt":
@@ -286,8 +286,8 @@ func (e *executor) stringMethod(s, name string, args []any) (any, error) {
 		if a == "" {
 			return s, nil
 		}
-		if c := strings.Count(s, a); len(s)+c*(len(b)-len(a)) > e.lim.MaxOutputBytes {
-			return nil, ErrOutputLimit
+		if err := e.charge(len(s) + strings.Count(s, a)*(len(b)-len(a))); err != nil {
+			return nil, err
 		}
 		return strings.ReplaceAll(s, a, b), nil
 	case "replaceAll", "replaceFirst":
@@ -296,7 +296,16 @@ func (e *executor) stringMethod(s, name string, args []any) (any, error) {
 		if !ok1 || !ok2 || n != 2 {
 			return nil, nil
 		}
-		return replaceRegex(s, pat, repl, name == "replaceFirst", e.lim.MaxOutputBytes)
+		r, err := replaceRegex(s, pat, repl, name == "replaceFirst", e.lim.MaxOutputBytes)
+		if err != nil {
+			return nil, err
+		}
+		if rs, ok := r.(string); ok {
+			if err := e.charge(len(rs)); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
 	case "matches":
 		pat, ok := argString(args, 0)
 		if !ok || n != 1 {

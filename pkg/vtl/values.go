@@ -143,14 +143,24 @@ func (l *List) String() string { return toString(l) }
 // map that contains itself cannot recurse forever.
 const maxRenderDepth = 64
 
+// renderBudget bounds the number of values visited when rendering or
+// comparing one value, and maxRenderBytes the text produced, so a
+// collection holding itself many times cannot blow up exponentially.
+const (
+	renderBudget   = 1 << 20
+	maxRenderBytes = 1 << 26
+)
+
 func toString(v any) string {
 	var b strings.Builder
-	writeString(&b, v, 0)
+	budget := renderBudget
+	writeString(&b, v, 0, &budget)
 	return b.String()
 }
 
-func writeString(b *strings.Builder, v any, depth int) {
-	if depth > maxRenderDepth {
+func writeString(b *strings.Builder, v any, depth int, budget *int) {
+	*budget--
+	if depth > maxRenderDepth || *budget < 0 || b.Len() > maxRenderBytes {
 		b.WriteString("...")
 		return
 	}
@@ -178,7 +188,7 @@ func writeString(b *strings.Builder, v any, depth int) {
 			if e := x.vals[i]; e == v {
 				b.WriteString("(this Map)")
 			} else {
-				writeString(b, e, depth+1)
+				writeString(b, e, depth+1, budget)
 			}
 		}
 		b.WriteByte('}')
@@ -191,7 +201,7 @@ func writeString(b *strings.Builder, v any, depth int) {
 			if e == v {
 				b.WriteString("(this Collection)")
 			} else {
-				writeString(b, e, depth+1)
+				writeString(b, e, depth+1, budget)
 			}
 		}
 		b.WriteByte(']')
@@ -319,27 +329,30 @@ func valuesEqual(a, b any) bool {
 		}
 	case *Map:
 		if y, ok := b.(*Map); ok {
-			return mapsEqual(x, y, 0)
+			budget := renderBudget
+			return mapsEqual(x, y, 0, &budget)
 		}
 	case *List:
 		if y, ok := b.(*List); ok {
-			return listsEqual(x, y, 0)
+			budget := renderBudget
+			return listsEqual(x, y, 0, &budget)
 		}
 	}
 	return toString(a) == toString(b)
 }
 
-func deepEqual(a, b any, depth int) bool {
-	if depth > maxRenderDepth {
+func deepEqual(a, b any, depth int, budget *int) bool {
+	*budget--
+	if depth > maxRenderDepth || *budget < 0 {
 		return false
 	}
 	switch x := a.(type) {
 	case *Map:
 		y, ok := b.(*Map)
-		return ok && mapsEqual(x, y, depth+1)
+		return ok && mapsEqual(x, y, depth+1, budget)
 	case *List:
 		y, ok := b.(*List)
-		return ok && listsEqual(x, y, depth+1)
+		return ok && listsEqual(x, y, depth+1, budget)
 	}
 	if isNumber(a) && isNumber(b) {
 		return valuesEqual(a, b)
@@ -347,7 +360,7 @@ func deepEqual(a, b any, depth int) bool {
 	return a == b
 }
 
-func mapsEqual(x, y *Map, depth int) bool {
+func mapsEqual(x, y *Map, depth int, budget *int) bool {
 	if x == y {
 		return true
 	}
@@ -356,14 +369,14 @@ func mapsEqual(x, y *Map, depth int) bool {
 	}
 	for _, k := range x.keys {
 		yv, ok := y.Get(k)
-		if !ok || !deepEqual(x.at(k), yv, depth) {
+		if !ok || !deepEqual(x.at(k), yv, depth, budget) {
 			return false
 		}
 	}
 	return true
 }
 
-func listsEqual(x, y *List, depth int) bool {
+func listsEqual(x, y *List, depth int, budget *int) bool {
 	if x == y {
 		return true
 	}
@@ -371,7 +384,7 @@ func listsEqual(x, y *List, depth int) bool {
 		return false
 	}
 	for i := range x.Items {
-		if !deepEqual(x.Items[i], y.Items[i], depth) {
+		if !deepEqual(x.Items[i], y.Items[i], depth, budget) {
 			return false
 		}
 	}

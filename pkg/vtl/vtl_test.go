@@ -220,7 +220,7 @@ func TestAWSVariables(t *testing.T) {
 		{name: "escapeJavaScript controls and unicode", src: `$util.escapeJavaScript("a/b
 é😀")`, want: `a\/b\n\u00E9\uD83D\uDE00`},
 		{name: "parseJson", src: `#set($o = $util.parseJson('{"a":[1,{"b":true}]}'))$o.a[1].b $o`, want: "true {a=[1, {b=true}]}"},
-		{name: "urlEncode", src: `$util.urlEncode("a b&c=d/é*~")`, want: "a+b%26c%3Dd%2F%C3%A9%2A~"},
+		{name: "urlEncode", src: `$util.urlEncode("a b&c=d/é*~")`, want: "a+b%26c%3Dd%2F%C3%A9*%7E"},
 		{name: "urlDecode", src: `$util.urlDecode("a+b%26c")`, want: "a b&c"},
 		{name: "base64", src: `$util.base64Encode("hello") $util.base64Decode("aGVsbG8=")`, want: "aGVsbG8= hello"},
 		{name: "toJson", src: `$util.toJson($input.path('$.nested'))`, want: `{"a":{"b":"c"}}`},
@@ -367,6 +367,8 @@ func TestLimits(t *testing.T) {
 		{name: "doubling concat", src: `#set($s = "xxxxxxxxxx")#foreach($i in [1..100])#set($s = $s + $s)#end`, limits: Limits{MaxOutputBytes: 1 << 20}, want: ErrOutputLimit},
 		{name: "replace blowup", src: `#set($s = "xxxxxxxxxx")#foreach($i in [1..100])#set($s = $s.replace("x", "xx"))#end`, limits: Limits{MaxOutputBytes: 1 << 20}, want: ErrOutputLimit},
 		{name: "depth", src: strings.Repeat("#if(true)", 10) + strings.Repeat("#end", 10), limits: Limits{MaxDepth: 5}, want: ErrDepthLimit},
+		{name: "many copies of a big string", src: `#set($s = "0123456789")#foreach($i in [1..16])#set($s = "$s$s")#end#set($l = [])#foreach($i in [1..1000])#set($_ = $l.add("$s"))#end`,
+			limits: Limits{MaxOutputBytes: 1 << 20}, want: ErrOutputLimit},
 		{name: "deadline", src: `#foreach($i in [1..100])#foreach($j in [1..100])#foreach($k in [1..100])#end#end#end`,
 			limits: Limits{MaxTotalIterations: 1 << 30, Timeout: 1}, want: ErrTimeout},
 	}
@@ -393,6 +395,24 @@ func TestSelfReferenceRenders(t *testing.T) {
 	got := render(t, `#set($m = {})#set($_ = $m.put("me", $m))$m $util.toJson($m).length()`, nil)
 	if !strings.HasPrefix(got, "{me=(this Map)} ") {
 		t.Errorf("Render = %q, want {me=(this Map)} prefix", got)
+	}
+}
+
+func TestSelfReferenceManyTimes(t *testing.T) {
+	// Each level holds the map twice: without a budget rendering would
+	// visit 2^64 nodes.
+	src := `#set($m = {})#set($_ = $m.put("a", $m))#set($_ = $m.put("b", $m))#set($s = "$m")#set($j = $util.toJson($m))#if($m == $m.a)eq#end`
+	tp := MustCompile(src)
+	if _, _, err := tp.Render(context.Background(), nil); err != nil && !errors.Is(err, ErrOutputLimit) {
+		t.Fatalf("Render = %v", err)
+	}
+}
+
+func TestInputPathReturnsCopy(t *testing.T) {
+	got := render(t, `#set($r = $input.path('$'))#set($r.a = "changed")#set($_ = $input.path('$.l').add(9))$input.path('$.a') $input.json('$.l') $r.a`,
+		&Vars{Body: []byte(`{"a":"orig","l":[1]}`)})
+	if want := `orig [1] changed`; got != want {
+		t.Errorf("Render = %q, want %q", got, want)
 	}
 }
 

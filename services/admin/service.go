@@ -54,8 +54,6 @@ type Service struct {
 
 	mu sync.Mutex
 	st *store // opened on first use; see storeFor
-	// beforeWrite is handed to the store (tests only).
-	beforeWrite func(key string)
 }
 
 // New validates cfg and builds the service. It does no I/O and starts no goroutines.
@@ -147,7 +145,7 @@ func (s *Service) storeFor(ctx context.Context) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.st = &store{kv: kv, beforeWrite: s.beforeWrite}
+	s.st = &store{kv: kv}
 	return s.st, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -19,7 +20,7 @@ const maxList = 500
 type store struct {
 	kv jetstream.KeyValue
 	// beforeWrite, when set (tests only), runs between a read-modify-write's read and write.
-	beforeWrite func(key string)
+	beforeWrite atomic.Pointer[func(key string)]
 }
 
 // openBucket creates the config bucket or, when another service created it first, binds it.
@@ -84,8 +85,8 @@ func (s *store) update(ctx context.Context, key string, v any, rev uint64) (uint
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", key, err)
 	}
-	if s.beforeWrite != nil {
-		s.beforeWrite(key)
+	if hook := s.beforeWrite.Load(); hook != nil {
+		(*hook)(key)
 	}
 	n, err := s.kv.Update(ctx, key, b, rev)
 	if isConflict(err) {

@@ -108,6 +108,7 @@ func load(data []byte) (*openapi3.T, error) {
 	if doc.Paths == nil {
 		doc.Paths = openapi3.NewPaths()
 	}
+	declarePathParams(doc)
 	err := doc.Validate(context.Background(),
 		openapi3.DisableExamplesValidation(),
 		openapi3.DisableSchemaDefaultsValidation(),
@@ -118,6 +119,48 @@ func load(data []byte) (*openapi3.T, error) {
 		return nil, invalid("%v", err)
 	}
 	return doc, nil
+}
+
+// declarePathParams adds the path parameters a template names but an operation does not
+// declare: API Gateway accepts such documents (notably "{proxy+}"), kin-openapi does not.
+func declarePathParams(doc *openapi3.T) {
+	for tmpl, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		var names []string
+		for _, seg := range strings.Split(tmpl, "/") {
+			if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+				names = append(names, seg[1:len(seg)-1])
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		for _, op := range item.Operations() {
+			if op == nil {
+				continue
+			}
+			declared := map[string]bool{}
+			for _, ps := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+				for _, p := range ps {
+					if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInPath {
+						declared[p.Value.Name] = true
+					}
+				}
+			}
+			for _, n := range names {
+				if declared[n] {
+					continue
+				}
+				declared[n] = true
+				op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+					Name: n, In: openapi3.ParameterInPath, Required: true,
+					Schema: &openapi3.SchemaRef{Value: openapi3.NewStringSchema()},
+				}})
+			}
+		}
+	}
 }
 
 // decodeExt re-decodes an extension value (already parsed by kin-openapi) into v.
@@ -465,7 +508,7 @@ func (c *converter) method(where, httpMethod string, item *openapi3.PathItem, op
 		if m.RequestParameters == nil {
 			m.RequestParameters = map[string]bool{}
 		}
-		m.RequestParameters["method.request."+loc+"."+pr.Value.Name] = pr.Value.Required
+		m.RequestParameters["method.request."+loc+"."+strings.TrimSuffix(pr.Value.Name, "+")] = pr.Value.Required
 	}
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
 		for ct, mt := range op.RequestBody.Value.Content {

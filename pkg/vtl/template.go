@@ -140,6 +140,9 @@ func (t *Template) run(ctx context.Context, vars *Vars) ([]byte, *Overrides, err
 	if vars == nil {
 		vars = &Vars{}
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	lim := vars.Limits.withDefaults()
 	e := &executor{
 		ctx:      ctx,

@@ -1,6 +1,7 @@
 package vtl
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -208,7 +209,7 @@ func writeString(b *strings.Builder, v any, depth int, budget *int) {
 	case interface{ String() string }:
 		b.WriteString(x.String())
 	default:
-		b.WriteString("?")
+		fmt.Fprint(b, x)
 	}
 }
 

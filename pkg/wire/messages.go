@@ -97,6 +97,14 @@ type LeaseRequest struct {
 	Burst  int64   `json:"burst"` // bucket capacity
 	Want   int64   `json:"want"`
 	EdgeID string  `json:"edgeId,omitempty"`
+
+	// QuotaPeriod set (DAY, WEEK or MONTH) makes this a usage-plan quota lease: up to Want
+	// requests are counted against QuotaLimit in the current period (offset as AWS's
+	// QuotaSettings.offset) and Rate and Burst are ignored. An exhausted quota answers
+	// Granted 0 with Code CodeQuotaExceeded and RetryAfterMs until the period ends.
+	QuotaLimit  int64  `json:"quotaLimit,omitempty"`
+	QuotaPeriod string `json:"quotaPeriod,omitempty"`
+	QuotaOffset int    `json:"quotaOffset,omitempty"`
 }
 
 // LeaseGrant answers a LeaseRequest. Granted may be less than Want (0 = throttled). Tokens not

@@ -773,7 +773,8 @@ func (p *parser) parseNumber() expr {
 }
 
 // parseString parses a string literal. Backslashes are kept as written
-// (Velocity does not unescape them); a doubled quote stands for one.
+// and do not escape the quote (Velocity does not unescape them); a doubled
+// quote stands for one.
 func (p *parser) parseString(q byte) expr {
 	start := p.pos
 	i := p.pos + 1
@@ -781,12 +782,8 @@ func (p *parser) parseString(q byte) expr {
 		if i >= p.end {
 			p.fail(start, "unclosed string literal")
 		}
-		c := p.src[i]
-		if c == '\\' {
-			i += 2
-			continue
-		}
-		if c == q {
+		// A backslash does not escape the quote (Velocity 1.7).
+		if p.src[i] == q {
 			if p.peek(i+1) == q {
 				i += 2
 				continue

@@ -147,6 +147,7 @@ func TestExpressions(t *testing.T) {
 		{name: "single quotes no interpolation", src: `#set($a = "x")#set($s = '$a')$s`, want: "$a"},
 		{name: "double quotes interpolate", src: `#set($a = "x")#set($s = "[$a]")$s`, want: "[x]"},
 		{name: "doubled quote", src: `#set($s = "say ""hi""")$s`, want: `say "hi"`},
+		{name: "backslash does not escape quote", src: `#set($s = "a\")$s`, want: `a\`},
 		{name: "backslash kept", src: `#set($s = "a\\'b")$s`, want: `a\\'b`},
 		{name: "map literal with expressions", src: `#set($k = "key")#set($m = {$k: 1 + 1, "b": [1]})$m`, want: "{key=2, b=[1]}"},
 		{name: "empty literals", src: `#set($m = {})#set($l = [])$m$l`, want: "{}[]"},

@@ -5,8 +5,10 @@
 // # Cache
 //
 // A decision is cached under (API id, stage, whether an API key is required, SHA-256 of the
-// API key, invalidation generation). Method and path are not part of the key: API-key
-// decisions depend only on the stage. Allows are cached for the decision's TTLSeconds (capped
+// API key, for a JWT authorizer its id, issuer, SHA-256 of the token and the route's scopes,
+// invalidation generation). Method and path are not part of the key: API-key and JWT
+// decisions depend only on the stage and, for JWT, the route's scopes. A JWT allow is cached
+// no longer than the token lives (authz sets TTLSeconds so). Allows are cached for the decision's TTLSeconds (capped
 // by Config.MaxTTL), Forbidden/Unauthorized denials for at most Config.DenyTTL, other answers
 // not at all. Concurrent misses for one key send one request (otter's loading Get).
 //
@@ -29,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,8 +62,13 @@ type cacheKey struct {
 	stage    string
 	needKey  bool
 	identity [sha256.Size]byte // SHA-256 of the API key; zero when there is none
-	epoch    uint64
-	gen      uint64
+	// JWT authorizer: its id and issuer, the SHA-256 of the token, the route's scopes.
+	authorizer string
+	issuer     string
+	token      [sha256.Size]byte
+	scopes     string
+	epoch      uint64
+	gen        uint64
 }
 
 type entry struct {
@@ -261,6 +269,17 @@ func (c *Client) key(req *wire.AuthzRequest) cacheKey {
 	k := cacheKey{apiID: req.APIID, stage: req.Stage, needKey: req.NeedAPIKey}
 	if req.APIKey != "" {
 		k.identity = sha256.Sum256(unsafe.Slice(unsafe.StringData(req.APIKey), len(req.APIKey)))
+	}
+	if req.JWT != nil {
+		k.authorizer, k.issuer = req.JWT.ID, req.JWT.Issuer
+		k.token = sha256.Sum256(unsafe.Slice(unsafe.StringData(req.Token), len(req.Token)))
+		switch len(req.Scopes) {
+		case 0:
+		case 1:
+			k.scopes = req.Scopes[0]
+		default:
+			k.scopes = strings.Join(req.Scopes, "\x00")
+		}
 	}
 	k.epoch = c.epoch.Load()
 	k.gen = c.stripes[stripeOf(&k.identity)].Load()

@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/attribute"
@@ -11,20 +13,48 @@ import (
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/authz/internal/jwtauth"
 )
 
 // Public messages of denials, as AWS words them.
 const (
-	msgForbidden  = "Forbidden"
-	msgBadRequest = "Bad request"
+	msgForbidden    = "Forbidden"
+	msgUnauthorized = "Unauthorized"
+	msgBadRequest   = "Bad request"
+	msgInternal     = "Internal server error"
 )
 
+// handle answers one check. API-key checks are map lookups and run on the subscription's
+// goroutine; JWT checks may fetch a key set and run on goroutines of their own, up to
+// JWT.MaxConcurrent.
 func (s *Service) handle(msg *nats.Msg) {
+	req, ok := s.decodeRequest(msg.Data)
+	if !ok || req.JWT == nil {
+		s.answer(msg, req, ok)
+		return
+	}
+	select {
+	case s.jwtSem <- struct{}{}:
+		s.jwtWG.Add(1)
+		go func() {
+			defer s.jwtWG.Done()
+			defer func() { <-s.jwtSem }()
+			s.answer(msg, req, ok)
+		}()
+	default:
+		s.answer(msg, req, ok)
+	}
+}
+
+func (s *Service) answer(msg *nats.Msg, req *wire.AuthzRequest, valid bool) {
 	ctx := telemetry.Extract(context.Background(), msg)
-	_, span := s.tracer.Start(ctx, "authz check", trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := s.tracer.Start(ctx, "authz check", trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
 
-	d, result := s.decideBytes(msg.Data)
+	d, result := wire.AuthzDecision{Code: wire.CodeBadRequest, Message: msgBadRequest}, resultError
+	if valid {
+		d, result = s.decide(ctx, req)
+	}
 	switch result {
 	case resultAllow:
 		s.metrics.allow.Inc()
@@ -32,7 +62,7 @@ func (s *Service) handle(msg *nats.Msg) {
 		s.metrics.deny.Inc()
 	default:
 		s.metrics.bad.Inc()
-		span.SetStatus(codes.Error, "bad request")
+		span.SetStatus(codes.Error, d.Code)
 	}
 	span.SetAttributes(attribute.String("portico.authz.result", result))
 
@@ -46,40 +76,99 @@ func (s *Service) handle(msg *nats.Msg) {
 	}
 }
 
-// decideBytes decodes a request and decides it.
-func (s *Service) decideBytes(data []byte) (wire.AuthzDecision, string) {
+// decodeRequest decodes and bounds a request.
+func (s *Service) decodeRequest(data []byte) (*wire.AuthzRequest, bool) {
 	var req wire.AuthzRequest
 	if len(data) > s.cfg.MaxRequestBytes || wire.Unmarshal(data, &req) != nil || req.APIID == "" || req.Stage == "" {
-		return wire.AuthzDecision{Code: wire.CodeBadRequest, Message: msgBadRequest}, resultError
+		return nil, false
 	}
-	return s.decide(&req)
+	return &req, true
 }
 
-// decide answers req. Each authorizer is one step; today that is the API key.
-func (s *Service) decide(req *wire.AuthzRequest) (wire.AuthzDecision, string) {
-	allow := wire.AuthzDecision{Allow: true, TTLSeconds: int(s.cfg.ResultTTL.Seconds())}
-	if !req.NeedAPIKey {
-		return allow, resultAllow
+// decideBytes decodes a request and decides it.
+func (s *Service) decideBytes(ctx context.Context, data []byte) (wire.AuthzDecision, string) {
+	req, ok := s.decodeRequest(data)
+	if !ok {
+		return wire.AuthzDecision{Code: wire.CodeBadRequest, Message: msgBadRequest}, resultError
 	}
-	deny := wire.AuthzDecision{Code: wire.CodeForbidden, Message: msgForbidden, TTLSeconds: int(s.cfg.DenyTTL.Seconds())}
+	return s.decide(ctx, req)
+}
+
+// decide answers req: every authorizer the route has must allow it (JWT, then API key).
+func (s *Service) decide(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzDecision, string) {
+	allow := wire.AuthzDecision{Allow: true, TTLSeconds: int(s.cfg.ResultTTL.Seconds())}
+	if req.JWT != nil {
+		d, result, ok := s.decideJWT(ctx, req, allow)
+		if !ok {
+			return d, result
+		}
+		allow = d
+	}
+	if req.NeedAPIKey {
+		id, d, ok := s.decideAPIKey(req)
+		if !ok {
+			return d, resultDeny
+		}
+		allow.APIKeyID = id
+		allow.UsageKey = id
+	}
+	return allow, resultAllow
+}
+
+func (s *Service) deny(code, msg string) wire.AuthzDecision {
+	return wire.AuthzDecision{Code: code, Message: msg, TTLSeconds: int(s.cfg.DenyTTL.Seconds())}
+}
+
+// decideAPIKey checks the request's API key; ok false carries the denial.
+func (s *Service) decideAPIKey(req *wire.AuthzRequest) (string, wire.AuthzDecision, bool) {
+	deny := s.deny(wire.CodeForbidden, msgForbidden)
 	if req.APIKey == "" {
 		s.log.Debug("api key missing", "api_id", req.APIID, "stage", req.Stage)
-		return deny, resultDeny
+		return "", deny, false
 	}
 	hash := model.HashAPIKey(req.APIKey)
 	k, ok := s.keys.Lookup(hash)
 	switch {
 	case !ok:
 		s.log.Debug("api key unknown", "api_id", req.APIID, "stage", req.Stage, "hash_prefix", hash[:8])
-		return deny, resultDeny
+		return "", deny, false
 	case !k.Enabled:
 		s.log.Debug("api key disabled", "api_id", req.APIID, "stage", req.Stage, "key_id", k.ID)
-		return deny, resultDeny
+		return "", deny, false
 	case !k.Allows(req.APIID, req.Stage):
 		s.log.Debug("api key not bound to stage", "api_id", req.APIID, "stage", req.Stage, "key_id", k.ID)
-		return deny, resultDeny
+		return "", deny, false
 	}
-	allow.APIKeyID = k.ID
-	allow.UsageKey = k.ID
-	return allow, resultAllow
+	return k.ID, wire.AuthzDecision{}, true
+}
+
+// decideJWT verifies the request's token; ok false carries the denial and its result label.
+func (s *Service) decideJWT(ctx context.Context, req *wire.AuthzRequest, allow wire.AuthzDecision) (wire.AuthzDecision, string, bool) {
+	res, err := s.jwt.Verify(ctx, req.JWT, req.Token, req.Scopes)
+	if err != nil {
+		attrs := []any{"api_id", req.APIID, "stage", req.Stage, "authorizer_id", req.JWT.ID, "err", err}
+		switch {
+		case errors.Is(err, jwtauth.ErrConfig):
+			s.log.Error("jwt authorizer misconfigured", attrs...)
+			return wire.AuthzDecision{Code: wire.CodeInternal, Message: msgInternal}, resultError, false
+		case errors.Is(err, jwtauth.ErrKeysUnavailable):
+			s.log.Warn("jwt signing keys unavailable", attrs...)
+			return wire.AuthzDecision{Code: wire.CodeUnauthorized, Message: msgUnauthorized}, resultDeny, false
+		case errors.Is(err, jwtauth.ErrInsufficientScope):
+			s.log.Debug("jwt lacks scope", attrs...)
+			return s.deny(wire.CodeForbidden, msgForbidden), resultDeny, false
+		default:
+			s.log.Debug("jwt rejected", attrs...)
+			return s.deny(wire.CodeUnauthorized, msgUnauthorized), resultDeny, false
+		}
+	}
+	// An allow never outlives the token.
+	left := res.Expires.Sub(s.now())
+	allow.TTLSeconds = int(min(left, s.cfg.ResultTTL) / time.Second)
+	if allow.TTLSeconds < 0 {
+		allow.TTLSeconds = 0
+	}
+	allow.PrincipalID = res.Subject
+	allow.Context = res.Claims
+	return allow, resultAllow, true
 }

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -30,7 +31,7 @@ func FuzzDecideBytes(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, result := s.decideBytes(data)
+		d, result := s.decideBytes(context.Background(), data)
 		if d.Allow != (result == resultAllow) {
 			t.Fatalf("decision %+v with result %s", d, result)
 		}

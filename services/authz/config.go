@@ -24,6 +24,32 @@ type Config struct {
 	SyncTimeout time.Duration `yaml:"sync_timeout"`
 	// DrainTimeout bounds the drain of in-flight checks on shutdown.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+
+	// JWT authorizers.
+	JWT JWTConfig `yaml:"jwt"`
+}
+
+// JWTConfig bounds JWT verification and the fetching of issuers' key sets.
+type JWTConfig struct {
+	// Leeway is the clock skew allowed on exp, nbf and iat.
+	Leeway time.Duration `yaml:"leeway"`
+	// MaxTokenBytes bounds a token.
+	MaxTokenBytes int `yaml:"max_token_bytes"`
+	// MaxConcurrent bounds JWT checks in flight (a cold key set means an HTTP fetch); beyond
+	// it checks run one at a time on the subscription.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// FetchTimeout bounds one fetch of a key set or discovery document.
+	FetchTimeout time.Duration `yaml:"fetch_timeout"`
+	// Refresh is how long a key set is used before it is fetched again.
+	Refresh time.Duration `yaml:"refresh"`
+	// MinRefresh is how often, at most, a token with an unknown kid refetches a key set.
+	MinRefresh time.Duration `yaml:"min_refresh"`
+	// MaxDocumentBytes bounds a key set or discovery document.
+	MaxDocumentBytes int64 `yaml:"max_document_bytes"`
+	// MaxIssuers bounds the key sets and issuers kept.
+	MaxIssuers int `yaml:"max_issuers"`
+	// AllowHTTP accepts http:// issuers and key sets (tests, a loopback identity provider).
+	AllowHTTP bool `yaml:"allow_http"`
 }
 
 // DefaultConfig returns the defaults: allows cached 300 s (AWS's default authorizer TTL),
@@ -38,6 +64,16 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 16 << 10,
 		SyncTimeout:     30 * time.Second,
 		DrainTimeout:    5 * time.Second,
+		JWT: JWTConfig{
+			Leeway:           30 * time.Second,
+			MaxTokenBytes:    8 << 10,
+			MaxConcurrent:    64,
+			FetchTimeout:     5 * time.Second,
+			Refresh:          10 * time.Minute,
+			MinRefresh:       30 * time.Second,
+			MaxDocumentBytes: 1 << 20,
+			MaxIssuers:       1000,
+		},
 	}
 }
 
@@ -67,6 +103,31 @@ func (c Config) Validate() error {
 	}
 	if c.DrainTimeout <= 0 || c.DrainTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("drain_timeout %v: must be in (0, 1m]", c.DrainTimeout))
+	}
+	j := c.JWT
+	if j.Leeway < 0 || j.Leeway > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("jwt.leeway %v: must be in [0, 5m]", j.Leeway))
+	}
+	if j.MaxTokenBytes < 256 || j.MaxTokenBytes > c.MaxRequestBytes {
+		errs = append(errs, fmt.Errorf("jwt.max_token_bytes %d: must be in [256, max_request_bytes]", j.MaxTokenBytes))
+	}
+	if j.MaxConcurrent < 1 || j.MaxConcurrent > 10_000 {
+		errs = append(errs, fmt.Errorf("jwt.max_concurrent %d: must be in [1, 10000]", j.MaxConcurrent))
+	}
+	if j.FetchTimeout <= 0 || j.FetchTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("jwt.fetch_timeout %v: must be in (0, 1m]", j.FetchTimeout))
+	}
+	if j.Refresh < time.Second || j.Refresh > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("jwt.refresh %v: must be in [1s, 24h]", j.Refresh))
+	}
+	if j.MinRefresh < 0 || j.MinRefresh > j.Refresh {
+		errs = append(errs, fmt.Errorf("jwt.min_refresh %v: must be in [0, refresh]", j.MinRefresh))
+	}
+	if j.MaxDocumentBytes < 1<<10 || j.MaxDocumentBytes > 16<<20 {
+		errs = append(errs, fmt.Errorf("jwt.max_document_bytes %d: must be in [1024, 16777216]", j.MaxDocumentBytes))
+	}
+	if j.MaxIssuers < 1 || j.MaxIssuers > 100_000 {
+		errs = append(errs, fmt.Errorf("jwt.max_issuers %d: must be in [1, 100000]", j.MaxIssuers))
 	}
 	return errors.Join(errs...)
 }

@@ -6,8 +6,9 @@
 // decisions they cached with that key (an instance that answers from the old record before it
 // applies the change invalidates that answer itself right after).
 //
-// API keys are the first authorizer; JWT, custom (NATS subscriber) and IAM/SigV4 authorizers
-// plug into decide as further cases of the request.
+// Authorizers: API keys (the index above) and JWT authorizers (signature against the issuer's
+// key set fetched over HTTPS and cached, iss/aud/exp/nbf/iat, scopes). Custom (NATS
+// subscriber) and IAM/SigV4 authorizers plug into decide as further cases of the request.
 package authz
 
 import (
@@ -15,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +29,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/authz/internal/jwks"
+	"github.com/portico/portico/services/authz/internal/jwtauth"
 	"github.com/portico/portico/services/authz/internal/keyindex"
 )
 
@@ -35,6 +40,10 @@ type Deps struct {
 	Tracer  trace.TracerProvider
 	Metrics prometheus.Registerer
 	NATS    *nats.Conn
+	// HTTPClient fetches JWT key sets (default: a client with Config.JWT.FetchTimeout).
+	HTTPClient *http.Client
+	// Now is the clock of token validation (default time.Now).
+	Now func() time.Time
 }
 
 // Service is the authz service.
@@ -45,6 +54,10 @@ type Service struct {
 	nc      *nats.Conn
 	metrics *metrics
 	keys    *keyindex.Index
+	jwt     *jwtauth.Verifier
+	now     func() time.Time
+	jwtSem  chan struct{}
+	jwtWG   sync.WaitGroup
 
 	running atomic.Bool
 	ready   chan struct{}
@@ -67,11 +80,25 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
 	m, err := newMetrics(deps.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("authz metrics: %w", err)
 	}
+	fetcher := jwks.NewFetcher(jwks.FetcherConfig{
+		Timeout:    cfg.JWT.FetchTimeout,
+		Refresh:    cfg.JWT.Refresh,
+		MinRefresh: cfg.JWT.MinRefresh,
+		MaxBytes:   cfg.JWT.MaxDocumentBytes,
+		MaxURLs:    cfg.JWT.MaxIssuers,
+		AllowHTTP:  cfg.JWT.AllowHTTP,
+	}, deps.HTTPClient, deps.Now)
 	return &Service{
+		jwt:     jwtauth.New(jwtauth.Config{Leeway: cfg.JWT.Leeway, MaxTokenBytes: cfg.JWT.MaxTokenBytes}, fetcher, deps.Now),
+		now:     deps.Now,
+		jwtSem:  make(chan struct{}, cfg.JWT.MaxConcurrent),
 		cfg:     cfg,
 		log:     deps.Logger,
 		tracer:  deps.Tracer.Tracer("github.com/portico/portico/services/authz"),
@@ -239,4 +266,7 @@ func (s *Service) drain(sub *nats.Subscription) {
 		s.log.Warn("authz drain timed out")
 		_ = sub.Unsubscribe()
 	}
+	// JWT checks run on goroutines of their own; their HTTP fetches are bounded by
+	// FetchTimeout.
+	s.jwtWG.Wait()
 }

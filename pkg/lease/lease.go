@@ -77,6 +77,10 @@ type Config struct {
 	// MaxWant caps the tokens asked per lease (default: the burst; ratelimit sizes leases
 	// further from the rate and the number of live edges).
 	MaxWant int64
+	// MaxQuotaWant caps the size of quota leases (default 100). Quota leases start at 1 and
+	// double while they are spent before they expire, halve when they are not: unspent quota
+	// is not given back, it counts as used.
+	MaxQuotaWant int64
 	// MaxKeys bounds the keys tracked (default 100000). Idle keys are dropped when full; a
 	// new key that still finds no room is refused as throttled.
 	MaxKeys int
@@ -123,7 +127,8 @@ type Limiter struct {
 	tracer trace.Tracer
 	seed   maphash.Seed
 	epoch  time.Time
-	shards [shards]shard
+	// buckets and quotas hold the per-key leases of Allow and AllowQuota.
+	buckets, quotas [shards]shard
 
 	leases, failures, policyAdmits, policyRefusals atomic.Int64
 }
@@ -139,6 +144,8 @@ type state struct {
 	tokens      int64
 	expires     int64         // monotonic ns: lease tokens are forfeited after this
 	denyUntil   int64         // monotonic ns: ratelimit said the bucket is empty until then
+	denyCode    string        // wire.CodeThrottled or wire.CodeQuotaExceeded
+	want        int64         // quota leases: the next lease size, adapted to demand
 	outageUntil int64         // monotonic ns: the policy decides until then
 	refill      chan struct{} // non-nil while a lease request is in flight; closed when done
 	local       tokenbucket.Bucket
@@ -159,6 +166,9 @@ func New(nc *nats.Conn, cfg Config) *Limiter {
 	if cfg.ClosedCode == "" {
 		cfg.ClosedCode = wire.CodeUnavailable
 	}
+	if cfg.MaxQuotaWant <= 0 {
+		cfg.MaxQuotaWant = 100
+	}
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = DefaultMaxKeys
 	}
@@ -175,8 +185,9 @@ func New(nc *nats.Conn, cfg Config) *Limiter {
 		seed:   maphash.MakeSeed(),
 		epoch:  time.Now(),
 	}
-	for i := range l.shards {
-		l.shards[i].keys = make(map[string]*state)
+	for i := range l.buckets {
+		l.buckets[i].keys = make(map[string]*state)
+		l.quotas[i].keys = make(map[string]*state)
 	}
 	return l
 }
@@ -199,6 +210,16 @@ var allowed = Decision{Allowed: true}
 // maxRounds bounds how many lease requests one Allow call may wait for or make.
 const maxRounds = 3
 
+// limits are what one Allow or AllowQuota call decides against.
+type limits struct {
+	rate   float64
+	burst  int64
+	quota  bool
+	limit  int64
+	period tokenbucket.Period
+	offset int
+}
+
 // Allow decides one request against the bucket key (rate tokens per second, burst capacity;
 // burst < 1 means max(1, ceil(rate))). A rate <= 0 refuses everything, as AWS does. With a
 // live lease it takes one per-key mutex and allocates nothing.
@@ -206,7 +227,23 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 	if tokenbucket.CheckTake(key, rate, burst, 1) != nil {
 		return Decision{Code: wire.CodeThrottled}
 	}
-	st := l.state(key)
+	return l.decide(ctx, &l.buckets, key, limits{rate: rate, burst: burst})
+}
+
+// AllowQuota counts one request against a usage-plan quota: limit requests per period (DAY,
+// WEEK, MONTH; offset as AWS's QuotaSettings.offset). Refusals carry wire.CodeQuotaExceeded.
+// Under FailOpen an unavailable ratelimit admits (no local quota is kept); under FailClosed it
+// refuses with Config.ClosedCode. Invalid arguments refuse with wire.CodeQuotaExceeded.
+func (l *Limiter) AllowQuota(ctx context.Context, key string, limit int64, period tokenbucket.Period, offset int) Decision {
+	if tokenbucket.CheckQuota(key, limit, period, offset, 1) != nil {
+		return Decision{Code: wire.CodeQuotaExceeded}
+	}
+	return l.decide(ctx, &l.quotas, key, limits{quota: true, limit: limit, period: period, offset: offset})
+}
+
+// decide spends from key's lease, renewing it when it runs dry.
+func (l *Limiter) decide(ctx context.Context, set *[shards]shard, key string, lim limits) Decision {
+	st := l.state(set, key)
 	if st == nil {
 		return Decision{Code: wire.CodeThrottled, RetryAfter: time.Second}
 	}
@@ -220,12 +257,12 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 			return allowed
 		}
 		if now < st.denyUntil {
-			d := Decision{Code: wire.CodeThrottled, RetryAfter: time.Duration(st.denyUntil - now)}
+			d := Decision{Code: st.denyCode, RetryAfter: time.Duration(st.denyUntil - now)}
 			st.mu.Unlock()
 			return d
 		}
 		if now < st.outageUntil {
-			d := l.policy(st, now, rate, burst)
+			d := l.policy(st, now, lim)
 			st.mu.Unlock()
 			return d
 		}
@@ -237,7 +274,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 			st.mu.Unlock()
 			if !l.await(ctx, ch) {
 				st.mu.Lock()
-				d := l.policy(st, l.now(), rate, burst)
+				d := l.policy(st, l.now(), lim)
 				st.mu.Unlock()
 				return d
 			}
@@ -245,10 +282,11 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 			now = l.now()
 			continue
 		}
+		want := l.want(st, now, lim)
 		ch := make(chan struct{})
 		st.refill = ch
 		st.mu.Unlock()
-		g, err := l.request(ctx, key, rate, burst)
+		g, err := l.request(ctx, key, lim, want)
 		st.mu.Lock()
 		now = l.now()
 		st.refill = nil
@@ -256,7 +294,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 		if err != nil {
 			l.failures.Add(1)
 			st.outageUntil = now + int64(l.cfg.OutageBackoff)
-			d := l.policy(st, now, rate, burst)
+			d := l.policy(st, now, lim)
 			st.mu.Unlock()
 			return d
 		}
@@ -265,9 +303,34 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate float64, burst int
 		st.tokens = g.Granted
 		st.expires = now + g.ExpiresMillis*int64(time.Millisecond)
 		if g.Granted <= 0 {
-			st.denyUntil = now + max(g.RetryAfterMs, 1)*int64(time.Millisecond)
+			st.denyCode = wire.CodeThrottled
+			if g.Code == wire.CodeQuotaExceeded {
+				st.denyCode = wire.CodeQuotaExceeded
+			}
+			// Ask again at the latest after a minute: a limit may have been raised.
+			st.denyUntil = now + min(max(g.RetryAfterMs, 1), 60_000)*int64(time.Millisecond)
 		}
 	}
+}
+
+// want sizes the next lease request. st.mu is held.
+func (l *Limiter) want(st *state, now int64, lim limits) int64 {
+	if !lim.quota {
+		w := tokenbucket.EffectiveBurst(lim.rate, lim.burst)
+		if l.cfg.MaxWant > 0 && w > l.cfg.MaxWant {
+			w = l.cfg.MaxWant
+		}
+		return w
+	}
+	switch {
+	case st.want == 0:
+		st.want = 1
+	case now < st.expires: // the last lease was spent before it expired: demand is higher
+		st.want = min(st.want*2, l.cfg.MaxQuotaWant)
+	case st.tokens > 0: // it expired with tokens left: demand is lower
+		st.want = max(st.want/2, 1)
+	}
+	return st.want
 }
 
 // await waits for an in-flight lease request; false when it takes longer than RefillWait.
@@ -285,12 +348,16 @@ func (l *Limiter) await(ctx context.Context, ch chan struct{}) bool {
 }
 
 // policy decides while ratelimit is unavailable. st.mu is held.
-func (l *Limiter) policy(st *state, now int64, rate float64, burst int64) Decision {
+func (l *Limiter) policy(st *state, now int64, lim limits) Decision {
 	if l.cfg.Policy == FailClosed {
 		l.policyRefusals.Add(1)
 		return Decision{Code: l.cfg.ClosedCode}
 	}
-	r := st.local.Take(now/int64(time.Microsecond), rate, burst, 1)
+	if lim.quota {
+		l.policyAdmits.Add(1)
+		return allowed
+	}
+	r := st.local.Take(now/int64(time.Microsecond), lim.rate, lim.burst, 1)
 	if r.Granted == 1 {
 		l.policyAdmits.Add(1)
 		return allowed
@@ -304,16 +371,16 @@ var errUnavailable = errors.New("lease: ratelimit unavailable")
 
 // request asks ratelimit for a lease. The caller's cancellation does not apply (a client going
 // away must not look like an outage); its trace context does.
-func (l *Limiter) request(ctx context.Context, key string, rate float64, burst int64) (wire.LeaseGrant, error) {
+func (l *Limiter) request(ctx context.Context, key string, lim limits, want int64) (wire.LeaseGrant, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout)
 	defer cancel()
 	ctx, span := l.tracer.Start(ctx, "ratelimit.lease", trace.WithSpanKind(trace.SpanKindClient))
 	defer span.End()
-	want := tokenbucket.EffectiveBurst(rate, burst)
-	if l.cfg.MaxWant > 0 && want > l.cfg.MaxWant {
-		want = l.cfg.MaxWant
+	req := wire.LeaseRequest{Key: key, Rate: lim.rate, Burst: lim.burst, Want: want, EdgeID: l.cfg.EdgeID}
+	if lim.quota {
+		req.QuotaLimit, req.QuotaPeriod, req.QuotaOffset = lim.limit, string(lim.period), lim.offset
 	}
-	data, err := wire.Marshal(wire.LeaseRequest{Key: key, Rate: rate, Burst: burst, Want: want, EdgeID: l.cfg.EdgeID})
+	data, err := wire.Marshal(req)
 	if err != nil {
 		return wire.LeaseGrant{}, err
 	}
@@ -330,7 +397,7 @@ func (l *Limiter) request(ctx context.Context, key string, rate float64, burst i
 		return wire.LeaseGrant{}, fmt.Errorf("%w: decoding grant: %w", errUnavailable, err)
 	}
 	span.SetAttributes(attribute.Int64("portico.lease.granted", g.Granted))
-	if g.Code != wire.CodeOK {
+	if g.Code != wire.CodeOK && !(g.Code == wire.CodeQuotaExceeded && g.Granted == 0) {
 		span.SetStatus(codes.Error, g.Code)
 		return wire.LeaseGrant{}, fmt.Errorf("%w: code %s", errUnavailable, g.Code)
 	}
@@ -338,8 +405,8 @@ func (l *Limiter) request(ctx context.Context, key string, rate float64, burst i
 }
 
 // state returns key's state, creating it if needed; nil when MaxKeys are live.
-func (l *Limiter) state(key string) *state {
-	sh := &l.shards[maphash.String(l.seed, key)%shards]
+func (l *Limiter) state(set *[shards]shard, key string) *state {
+	sh := &set[maphash.String(l.seed, key)%shards]
 	sh.mu.RLock()
 	st := sh.keys[key]
 	sh.mu.RUnlock()

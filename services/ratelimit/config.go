@@ -30,6 +30,10 @@ type Config struct {
 	LeaseWindow time.Duration `yaml:"lease_window"`
 	// LeaseTTL is how long an edge may spend a lease's tokens.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// QuotaLeaseTTL is how long an edge may spend a quota lease; MaxQuotaLease caps its size.
+	// Unspent quota is not returned: it counts as used.
+	QuotaLeaseTTL time.Duration `yaml:"quota_lease_ttl"`
+	MaxQuotaLease int64         `yaml:"max_quota_lease"`
 	// EdgeTimeout is how long an edge counts as live after its last heartbeat or request.
 	EdgeTimeout time.Duration `yaml:"edge_timeout"`
 	// MaxEdges bounds the edges tracked.
@@ -43,14 +47,16 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		RedisTimeout: 50 * time.Millisecond,
-		KeyPrefix:    "portico:rl:",
-		LeaseWindow:  100 * time.Millisecond,
-		LeaseTTL:     200 * time.Millisecond,
-		EdgeTimeout:  wire.HeartbeatTimeout,
-		MaxEdges:     10000,
-		Workers:      16,
-		QueueLength:  4096,
+		RedisTimeout:  50 * time.Millisecond,
+		KeyPrefix:     "portico:rl:",
+		LeaseWindow:   100 * time.Millisecond,
+		LeaseTTL:      200 * time.Millisecond,
+		QuotaLeaseTTL: time.Second,
+		MaxQuotaLease: 100,
+		EdgeTimeout:   wire.HeartbeatTimeout,
+		MaxEdges:      10000,
+		Workers:       16,
+		QueueLength:   4096,
 	}
 }
 
@@ -75,6 +81,12 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseTTL < time.Millisecond || c.LeaseTTL > time.Minute {
 		errs = append(errs, fmt.Errorf("lease_ttl %v not in [1ms, 1m]", c.LeaseTTL))
+	}
+	if c.QuotaLeaseTTL < time.Millisecond || c.QuotaLeaseTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("quota_lease_ttl %v not in [1ms, 1h]", c.QuotaLeaseTTL))
+	}
+	if c.MaxQuotaLease < 1 || c.MaxQuotaLease > 1000000 {
+		errs = append(errs, fmt.Errorf("max_quota_lease %d not in [1, 1000000]", c.MaxQuotaLease))
 	}
 	if c.EdgeTimeout <= 0 || c.EdgeTimeout > time.Hour {
 		errs = append(errs, fmt.Errorf("edge_timeout %v not in (0, 1h]", c.EdgeTimeout))

@@ -8,6 +8,8 @@ const (
 	resultThrottled   = "throttled"
 	resultUnavailable = "unavailable"
 	resultBadRequest  = "bad_request"
+	// resultQuotaExceeded is a quota lease refused because the period's quota is used up.
+	resultQuotaExceeded = "quota_exceeded"
 )
 
 type metrics struct {
@@ -20,7 +22,7 @@ func newMetrics(reg prometheus.Registerer, liveEdges func() float64) (*metrics, 
 	m := &metrics{
 		leases: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_ratelimit_leases_total",
-			Help: "Lease requests answered, by result (granted, throttled, unavailable, bad_request).",
+			Help: "Lease requests answered, by result (granted, throttled, quota_exceeded, unavailable, bad_request).",
 		}, []string{"result"}),
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portico_ratelimit_store_errors_total",
@@ -31,7 +33,7 @@ func newMetrics(reg prometheus.Registerer, liveEdges func() float64) (*metrics, 
 			Help: "Edges heard from within the edge timeout.",
 		}, liveEdges),
 	}
-	for _, r := range []string{resultGranted, resultThrottled, resultUnavailable, resultBadRequest} {
+	for _, r := range []string{resultGranted, resultThrottled, resultUnavailable, resultBadRequest, resultQuotaExceeded} {
 		m.leases.WithLabelValues(r)
 	}
 	if reg == nil {

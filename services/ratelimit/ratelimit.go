@@ -192,6 +192,9 @@ func (s *Service) lease(ctx context.Context, data []byte) wire.LeaseGrant {
 		s.metrics.leases.WithLabelValues(resultBadRequest).Inc()
 		return wire.LeaseGrant{Code: wire.CodeBadRequest}
 	}
+	if req.QuotaPeriod != "" {
+		return s.quotaLease(ctx, req)
+	}
 	if err := tokenbucket.CheckTake(req.Key, req.Rate, req.Burst, max(req.Want, 0)); err != nil {
 		s.metrics.leases.WithLabelValues(resultBadRequest).Inc()
 		return wire.LeaseGrant{Code: wire.CodeBadRequest}
@@ -202,24 +205,68 @@ func (s *Service) lease(ctx context.Context, data []byte) wire.LeaseGrant {
 	defer cancel()
 	r, err := s.store.Take(ctx, req.Key, req.Rate, req.Burst, want)
 	if err != nil {
-		s.metrics.storeErrors.Inc()
-		s.metrics.leases.WithLabelValues(resultUnavailable).Inc()
-		if s.healthy.Swap(false) {
-			s.log.Error("ratelimit store unavailable", "err", err)
-		}
-		return wire.LeaseGrant{Code: wire.CodeUnavailable}
+		return s.storeFailed(err)
 	}
-	if !s.healthy.Swap(true) {
-		s.log.Info("ratelimit store available again")
-	}
+	s.storeOK()
 	g := wire.LeaseGrant{Granted: r.Granted, ExpiresMillis: s.cfg.LeaseTTL.Milliseconds()}
 	if r.Granted == 0 {
-		g.RetryAfterMs = int64(math.Ceil(float64(r.RetryAfter) / float64(time.Millisecond)))
+		g.RetryAfterMs = ceilMillis(r.RetryAfter)
 		s.metrics.leases.WithLabelValues(resultThrottled).Inc()
 	} else {
 		s.metrics.leases.WithLabelValues(resultGranted).Inc()
 	}
 	return g
+}
+
+// quotaLease counts up to Want requests against a usage-plan quota. The edge sizes Want from
+// its own demand; the service caps it at MaxQuotaLease.
+func (s *Service) quotaLease(ctx context.Context, req wire.LeaseRequest) wire.LeaseGrant {
+	qs, ok := s.store.(tokenbucket.QuotaStore)
+	period, err := tokenbucket.ParsePeriod(req.QuotaPeriod)
+	if err == nil {
+		err = tokenbucket.CheckQuota(req.Key, req.QuotaLimit, period, req.QuotaOffset, max(req.Want, 0))
+	}
+	if err != nil || !ok {
+		s.metrics.leases.WithLabelValues(resultBadRequest).Inc()
+		return wire.LeaseGrant{Code: wire.CodeBadRequest}
+	}
+	s.edges.touch(req.EdgeID)
+	want := min(max(req.Want, 1), s.cfg.MaxQuotaLease)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RedisTimeout)
+	defer cancel()
+	r, err := qs.TakeQuota(ctx, req.Key, req.QuotaLimit, period, req.QuotaOffset, want)
+	if err != nil {
+		return s.storeFailed(err)
+	}
+	s.storeOK()
+	g := wire.LeaseGrant{Granted: r.Granted, ExpiresMillis: s.cfg.QuotaLeaseTTL.Milliseconds()}
+	if r.Granted == 0 {
+		g.Code = wire.CodeQuotaExceeded
+		g.RetryAfterMs = ceilMillis(r.RetryAfter)
+		s.metrics.leases.WithLabelValues(resultQuotaExceeded).Inc()
+	} else {
+		s.metrics.leases.WithLabelValues(resultGranted).Inc()
+	}
+	return g
+}
+
+func (s *Service) storeFailed(err error) wire.LeaseGrant {
+	s.metrics.storeErrors.Inc()
+	s.metrics.leases.WithLabelValues(resultUnavailable).Inc()
+	if s.healthy.Swap(false) {
+		s.log.Error("ratelimit store unavailable", "err", err)
+	}
+	return wire.LeaseGrant{Code: wire.CodeUnavailable}
+}
+
+func (s *Service) storeOK() {
+	if !s.healthy.Swap(true) {
+		s.log.Info("ratelimit store available again")
+	}
+}
+
+func ceilMillis(d time.Duration) int64 {
+	return int64(math.Ceil(float64(d) / float64(time.Millisecond)))
 }
 
 // LeaseSize is how many tokens one lease takes: rate × window shared among the live edges, at

@@ -67,15 +67,21 @@ func (s *Service) manage(ctx context.Context, data []byte) (wire.ManageResponse,
 	}
 	op := req.Op
 	switch op {
-	case wire.ManageGet, wire.ManagePost, wire.ManageDelete:
+	case wire.ManageGet, wire.ManagePost, wire.ManageDelete, wire.ManageJoin, wire.ManageLeave, wire.ManageBroadcast:
 	default:
 		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "unknown operation"}, "invalid"
 	}
+	if (op == wire.ManagePost || op == wire.ManageBroadcast) && len(req.Data) > s.cfg.MaxPayloadBytes {
+		return wire.ManageResponse{Code: wire.CodePayloadLarge, Message: "Message too long"}, op
+	}
+	if (op == wire.ManageJoin || op == wire.ManageLeave) && (req.Group == "" || len(req.Group) > maxGroupLen) {
+		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "Invalid group"}, op
+	}
+	if op == wire.ManageBroadcast {
+		return s.broadcast(ctx, req), op
+	}
 	if !validKey(req.ConnectionID) {
 		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "Invalid connectionId"}, op
-	}
-	if op == wire.ManagePost && len(req.Data) > s.cfg.MaxPayloadBytes {
-		return wire.ManageResponse{Code: wire.CodePayloadLarge, Message: "Message too long"}, op
 	}
 	ev, ok := s.lookup(ctx, req.ConnectionID)
 	if !ok || (req.APIID != "" && req.APIID != ev.APIID) || (req.Stage != "" && req.Stage != ev.Stage) {
@@ -88,7 +94,34 @@ func (s *Service) manage(ctx context.Context, data []byte) (wire.ManageResponse,
 			LastActiveAt: FormatTime(max(ev.LastActiveAt, ev.ConnectedAt)),
 		}}, op
 	}
-	return s.forward(ctx, ev, wire.Delivery{Op: op, ConnectionID: req.ConnectionID, Data: req.Data}), op
+	return s.forward(ctx, ev, wire.Delivery{Op: op, ConnectionID: req.ConnectionID, Data: req.Data, Group: req.Group}), op
+}
+
+// maxGroupLen bounds a group name.
+const maxGroupLen = 128
+
+// broadcast publishes one Delivery to each edge holding sockets of the API stage; each edge
+// writes it to its sockets of the stage (or the group's members).
+func (s *Service) broadcast(ctx context.Context, req wire.ManageRequest) wire.ManageResponse {
+	if req.APIID == "" || req.Stage == "" || len(req.Group) > maxGroupLen {
+		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "broadcast needs apiId and stage"}
+	}
+	ctx, span := s.tracer.Start(ctx, "connections.broadcast", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("portico.api_id", req.APIID), attribute.String("portico.stage", req.Stage)))
+	defer span.End()
+	data, _ := wire.Marshal(wire.Delivery{Op: wire.ManageBroadcast, APIID: req.APIID, Stage: req.Stage, Group: req.Group, Data: req.Data})
+	edges := s.reg.edgesOf(req.APIID, req.Stage)
+	span.SetAttributes(attribute.Int("portico.edges", len(edges)))
+	for _, edge := range edges {
+		msg := nats.NewMsg(wire.EdgeDeliverSubject(edge))
+		msg.Data = data
+		telemetry.Inject(ctx, msg)
+		if err := s.nc.PublishMsg(msg); err != nil {
+			span.SetStatus(codes.Error, err.Error())
+			return wire.ManageResponse{Code: wire.CodeUnavailable, Message: "broadcast not published"}
+		}
+	}
+	return wire.ManageResponse{}
 }
 
 // lookup finds a connection in the cache, then in the bucket (written by another instance
@@ -96,6 +129,9 @@ func (s *Service) manage(ctx context.Context, data []byte) (wire.ManageResponse,
 func (s *Service) lookup(ctx context.Context, id string) (wire.ConnEvent, bool) {
 	if ev, ok := s.reg.get(id); ok {
 		return ev, true
+	}
+	if s.reg.tombstoned(id) {
+		return wire.ConnEvent{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ForwardTimeout)
 	defer cancel()

@@ -13,15 +13,24 @@ type registry struct {
 	max    int
 	conns  map[string]wire.ConnEvent
 	byEdge map[string]map[string]struct{}
-	seen   map[string]time.Time // edge id → last heartbeat or connect
+	// byStage counts the sockets of each API stage per edge, for broadcasts.
+	byStage map[stageKey]map[string]int
+	seen    map[string]time.Time // edge id → last heartbeat or connect
+	// removed holds ids forgotten here whose bucket delete is still queued, so that a lookup
+	// falling back to the bucket does not bring them back.
+	removed map[string]struct{}
 }
+
+type stageKey struct{ apiID, stage string }
 
 func newRegistry(limit int) *registry {
 	return &registry{
-		max:    limit,
-		conns:  make(map[string]wire.ConnEvent),
-		byEdge: make(map[string]map[string]struct{}),
-		seen:   make(map[string]time.Time),
+		max:     limit,
+		conns:   make(map[string]wire.ConnEvent),
+		byEdge:  make(map[string]map[string]struct{}),
+		byStage: make(map[stageKey]map[string]int),
+		seen:    make(map[string]time.Time),
+		removed: make(map[string]struct{}),
 	}
 }
 
@@ -35,12 +44,20 @@ func (r *registry) put(ev wire.ConnEvent, now time.Time) bool {
 		return false
 	}
 	r.conns[ev.ConnectionID] = ev
+	delete(r.removed, ev.ConnectionID)
 	ids := r.byEdge[ev.EdgeID]
 	if ids == nil {
 		ids = make(map[string]struct{})
 		r.byEdge[ev.EdgeID] = ids
 	}
 	ids[ev.ConnectionID] = struct{}{}
+	sk := stageKey{ev.APIID, ev.Stage}
+	edges := r.byStage[sk]
+	if edges == nil {
+		edges = make(map[string]int)
+		r.byStage[sk] = edges
+	}
+	edges[ev.EdgeID]++
 	if _, ok := r.seen[ev.EdgeID]; !ok {
 		r.seen[ev.EdgeID] = now
 	}
@@ -84,6 +101,50 @@ func (r *registry) unindex(ev wire.ConnEvent) {
 			delete(r.byEdge, ev.EdgeID)
 		}
 	}
+	r.unstage(ev)
+}
+
+func (r *registry) unstage(ev wire.ConnEvent) {
+	sk := stageKey{ev.APIID, ev.Stage}
+	if edges := r.byStage[sk]; edges != nil {
+		if edges[ev.EdgeID]--; edges[ev.EdgeID] <= 0 {
+			delete(edges, ev.EdgeID)
+		}
+		if len(edges) == 0 {
+			delete(r.byStage, sk)
+		}
+	}
+}
+
+// edgesOf lists the edges holding sockets of an API stage.
+func (r *registry) edgesOf(apiID, stage string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	edges := make([]string, 0, len(r.byStage[stageKey{apiID, stage}]))
+	for e := range r.byStage[stageKey{apiID, stage}] {
+		edges = append(edges, e)
+	}
+	return edges
+}
+
+// tombstone marks id as removed until its bucket delete is done.
+func (r *registry) tombstone(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.removed[id] = struct{}{}
+}
+
+func (r *registry) untombstone(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.removed, id)
+}
+
+func (r *registry) tombstoned(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.removed[id]
+	return ok
 }
 
 func (r *registry) heartbeat(edgeID string, now time.Time) {
@@ -104,6 +165,7 @@ func (r *registry) sweep(cutoff time.Time) []string {
 		}
 		delete(r.seen, edge)
 		for id := range r.byEdge[edge] {
+			r.unstage(r.conns[id])
 			delete(r.conns, id)
 			gone = append(gone, id)
 		}

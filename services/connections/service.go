@@ -138,6 +138,10 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		subs = append(subs, sub)
 	}
+	// Edges re-register their sockets: some may have opened while no instance was listening.
+	if err := s.nc.Publish(wire.SubjectConnResync, nil); err != nil {
+		s.log.Warn("resync request not published", "err", err)
+	}
 	if err := s.nc.Flush(); err != nil {
 		s.log.Warn("flush after subscribing failed", "err", err)
 	}
@@ -194,6 +198,7 @@ func (s *Service) kvWorker(done chan<- struct{}) {
 		var err error
 		if op.value == nil {
 			err = s.kv.Delete(ctx, op.key)
+			s.reg.untombstone(op.key)
 		} else {
 			_, err = s.kv.Put(ctx, op.key, op.value)
 		}
@@ -205,9 +210,15 @@ func (s *Service) kvWorker(done chan<- struct{}) {
 }
 
 func (s *Service) persist(op kvOp) {
+	if op.value == nil {
+		s.reg.tombstone(op.key)
+	}
 	select {
 	case s.kvOps <- op:
 	default:
+		if op.value == nil {
+			s.reg.untombstone(op.key)
+		}
 		s.metrics.kvDropped.Inc()
 		s.log.Warn("registry write queue full, write dropped", "key", op.key)
 	}
@@ -254,12 +265,17 @@ func (s *Service) onRegister(msg *nats.Msg) {
 	s.metrics.registered.Set(float64(s.reg.len()))
 }
 
+// forget removes a connection; the tombstone goes first, so that no lookup in between reads
+// the bucket's stale entry.
 func (s *Service) forget(id string) {
-	s.reg.remove(id)
 	s.persist(kvOp{key: id})
+	s.reg.remove(id)
 }
 
 func (s *Service) onHeartbeat(msg *nats.Msg) {
+	_, span := s.tracer.Start(telemetry.Extract(context.Background(), msg), "connections.heartbeat",
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	var hb wire.EdgeHeartbeat
 	if err := wire.Unmarshal(msg.Data, &hb); err != nil || hb.EdgeID == "" {
 		return

@@ -94,7 +94,9 @@ func startFakeEdge(t *testing.T, nc *nats.Conn, edgeID string, ids ...string) *f
 		_ = wire.Unmarshal(m.Data, &d)
 		e.mu.Lock()
 		resp := wire.ManageResponse{}
-		if !e.conns[d.ConnectionID] {
+		if d.Op == wire.ManageBroadcast {
+			e.got = append(e.got, d)
+		} else if !e.conns[d.ConnectionID] {
 			resp.Code = wire.CodeGone
 		} else {
 			e.got = append(e.got, d)
@@ -325,5 +327,72 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(DefaultConfig(), Deps{}); err == nil {
 		t.Error("New without NATS succeeded")
+	}
+}
+
+func TestBroadcastAndGroups(t *testing.T) {
+	s := natstest.Start(t)
+	nc := natstest.Connect(t, s)
+	resync := make(chan struct{}, 4)
+	sub, err := nc.Subscribe(wire.SubjectConnResync, func(*nats.Msg) { resync <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	_ = nc.Flush()
+	startService(t, s, testConfig())
+	select {
+	case <-resync:
+	case <-time.After(waitFor):
+		t.Fatal("no resync request on start")
+	}
+
+	e1 := startFakeEdge(t, nc, "e1", "c1", "c2")
+	e2 := startFakeEdge(t, nc, "e2", "c3")
+	e3 := startFakeEdge(t, nc, "e3", "c4")
+	publishEvent(t, nc, connectEvent("c1", "e1"))
+	publishEvent(t, nc, connectEvent("c2", "e1"))
+	publishEvent(t, nc, connectEvent("c3", "e2"))
+	dev := connectEvent("c4", "e3")
+	dev.Stage = "dev"
+	publishEvent(t, nc, dev)
+	for _, id := range []string{"c1", "c2", "c3", "c4"} {
+		waitRegistered(t, nc, id)
+	}
+
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageJoin, ConnectionID: "c3", Group: "room"}); got.Code != wire.CodeOK {
+		t.Fatalf("join = %+v", got)
+	}
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageJoin, ConnectionID: "c3"}); got.Code != wire.CodeBadRequest {
+		t.Errorf("join without group = %+v, want BadRequest", got)
+	}
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageLeave, ConnectionID: "zz", Group: "room"}); got.Code != wire.CodeGone {
+		t.Errorf("leave of unknown id = %+v, want Gone", got)
+	}
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: "api1", Stage: "prod", Group: "room", Data: []byte("hey")}); got.Code != wire.CodeOK {
+		t.Fatalf("broadcast = %+v", got)
+	}
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: "api1"}); got.Code != wire.CodeBadRequest {
+		t.Errorf("broadcast without stage = %+v, want BadRequest", got)
+	}
+	if got := manage(t, nc, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: "api1", Stage: "prod", Data: make([]byte, 128<<10+1)}); got.Code != wire.CodePayloadLarge {
+		t.Errorf("broadcast too large = %+v, want PayloadTooLarge", got)
+	}
+
+	natstest.Eventually(t, waitFor, func() error {
+		if len(e1.deliveries()) < 1 || len(e2.deliveries()) < 2 {
+			return fmt.Errorf("e1 %+v, e2 %+v", e1.deliveries(), e2.deliveries())
+		}
+		return nil
+	})
+	// Exactly one broadcast per edge of the stage, none to the other stage's edge.
+	if d := e1.deliveries(); len(d) != 1 || d[0].Op != wire.ManageBroadcast || d[0].Group != "room" || string(d[0].Data) != "hey" || d[0].APIID != "api1" || d[0].Stage != "prod" {
+		t.Errorf("e1 deliveries = %+v, want one broadcast", d)
+	}
+	if d := e2.deliveries(); len(d) != 2 || d[0].Op != wire.ManageJoin || d[0].Group != "room" || d[1].Op != wire.ManageBroadcast {
+		t.Errorf("e2 deliveries = %+v, want join then one broadcast", d)
+	}
+	if d := e3.deliveries(); len(d) != 0 {
+		t.Errorf("e3 (other stage) deliveries = %+v, want none", d)
 	}
 }

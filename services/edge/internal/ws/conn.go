@@ -69,6 +69,9 @@ type conn struct {
 	dlMu    sync.Mutex // orders read-deadline updates against closing
 	closing atomic.Bool
 
+	groupsMu sync.Mutex
+	groups   map[string]struct{}
+
 	lastActive    atomic.Int64 // unix millis
 	lastPublished atomic.Int64
 }

@@ -137,3 +137,125 @@ func TestManageWithoutConnectionsService(t *testing.T) {
 		t.Fatalf("GET with no connections service = %d, want 503", status)
 	}
 }
+
+func manageBus(t *testing.T, nc *nats.Conn, req wire.ManageRequest) wire.ManageResponse {
+	t.Helper()
+	data, _ := wire.Marshal(req)
+	reply, err := nc.Request(wire.SubjectConnManage, data, waitFor)
+	if err != nil {
+		t.Fatalf("manage %+v: %v", req, err)
+	}
+	var resp wire.ManageResponse
+	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestBroadcastAndGroupsAcrossEdges(t *testing.T) {
+	s := natstest.Start(t)
+	be := natstest.Connect(t, s)
+	startConnections(t, natstest.Connect(t, s))
+	conn := backend(t, be, "chat.connect", func(*nats.Msg) *nats.Msg { return &nats.Msg{} })
+	api := wsAPI("", natsRoute(RouteConnect, "chat.connect"))
+	a := startEdge(t, s, "edge-a", testConfig(), api)
+	b := startEdge(t, s, "edge-b", testConfig(), api)
+
+	// Sockets: a1 and a2 on edge A, b1 on edge B, all on stage prod; d1 on stage dev.
+	clients := map[string]*websocket.Conn{}
+	ids := map[string]string{}
+	for i, x := range []struct {
+		name string
+		e    *edge
+		url  string
+	}{
+		{"a1", a, a.url()}, {"a2", a, a.url()}, {"b1", b, b.url()}, {"d1", b, "ws://" + b.addr + "/dev"},
+	} {
+		c, _, err := websocket.DefaultDialer.Dial(x.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		clients[x.name] = c
+		ids[x.name] = conn.waitN(t, i+1)[i].Header.Get(wire.HeaderConnectionID)
+	}
+	for _, name := range []string{"a1", "a2", "b1"} {
+		natstest.Eventually(t, waitFor, func() error {
+			if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManageGet, ConnectionID: ids[name]}); r.Code != wire.CodeOK {
+				return fmt.Errorf("GET %s = %+v", name, r)
+			}
+			return nil
+		})
+	}
+	for _, name := range []string{"a1", "b1"} {
+		if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManageJoin, ConnectionID: ids[name], Group: "room"}); r.Code != wire.CodeOK {
+			t.Fatalf("join %s = %+v", name, r)
+		}
+	}
+	if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: testAPI, Stage: testStage, Group: "room", Data: []byte("to room")}); r.Code != wire.CodeOK {
+		t.Fatalf("group broadcast = %+v", r)
+	}
+	if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: testAPI, Stage: testStage, Data: []byte("to stage")}); r.Code != wire.CodeOK {
+		t.Fatalf("stage broadcast = %+v", r)
+	}
+	// Members see both, in order; a2 sees only the stage broadcast; d1 (other stage) nothing
+	// until the message sent to it directly.
+	for name, want := range map[string][]string{
+		"a1": {"to room", "to stage"},
+		"b1": {"to room", "to stage"},
+		"a2": {"to stage"},
+	} {
+		for _, w := range want {
+			if got := readText(t, clients[name]); got != w {
+				t.Errorf("%s got %q, want %q", name, got, w)
+			}
+		}
+	}
+	if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManagePost, ConnectionID: ids["d1"], Data: []byte("direct")}); r.Code != wire.CodeOK {
+		t.Fatalf("post d1 = %+v", r)
+	}
+	if got := readText(t, clients["d1"]); got != "direct" {
+		t.Errorf("d1 got %q, want only the direct message", got)
+	}
+
+	// After leaving, a1 no longer gets the group's messages.
+	if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManageLeave, ConnectionID: ids["a1"], Group: "room"}); r.Code != wire.CodeOK {
+		t.Fatalf("leave = %+v", r)
+	}
+	manageBus(t, be, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: testAPI, Stage: testStage, Group: "room", Data: []byte("room again")})
+	manageBus(t, be, wire.ManageRequest{Op: wire.ManageBroadcast, APIID: testAPI, Stage: testStage, Data: []byte("stage again")})
+	if got := readText(t, clients["a1"]); got != "stage again" {
+		t.Errorf("a1 after leave got %q, want %q", got, "stage again")
+	}
+	if got := readText(t, clients["b1"]); got != "room again" {
+		t.Errorf("b1 got %q, want %q", got, "room again")
+	}
+}
+
+func TestResyncAfterConnectionsStart(t *testing.T) {
+	s := natstest.Start(t)
+	e := startEdge(t, s, "edge-a", testConfig(), wsAPI(""))
+	client := dial(t, e)
+	natstest.Eventually(t, waitFor, func() error {
+		if e.hub.Count() != 1 {
+			return fmt.Errorf("Count() = %d", e.hub.Count())
+		}
+		return nil
+	})
+	// The registry starts after the socket was opened: its resync request recovers it.
+	be := natstest.Connect(t, s)
+	startConnections(t, natstest.Connect(t, s))
+	var id string
+	for _, c := range e.hub.snapshot() {
+		id = c.id
+	}
+	natstest.Eventually(t, waitFor, func() error {
+		if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManagePost, ConnectionID: id, Data: []byte("found")}); r.Code != wire.CodeOK {
+			return fmt.Errorf("post = %+v", r)
+		}
+		return nil
+	})
+	if got := readText(t, client); got != "found" {
+		t.Fatalf("frame = %q, want found", got)
+	}
+}

@@ -54,7 +54,7 @@ type Hub struct {
 
 	mu    sync.Mutex
 	conns map[string]*conn
-	sub   *nats.Subscription
+	subs  []*nats.Subscription
 	wg    sync.WaitGroup // one per live socket
 }
 
@@ -90,22 +90,60 @@ func New(cfg Config, deps Deps) (*Hub, error) {
 	}, nil
 }
 
-// Start subscribes to the edge's delivery subject and returns. The subscription ends when ctx
-// is done or at Shutdown.
+// Start subscribes to the edge's delivery subject (and to registry resync requests) and
+// returns. The subscriptions end when ctx is done or at Shutdown.
 func (h *Hub) Start(ctx context.Context) error {
-	sub, err := h.deps.NATS.Subscribe(wire.EdgeDeliverSubject(h.deps.EdgeID), h.onDelivery)
-	if err != nil {
-		return fmt.Errorf("subscribing to deliveries: %w", err)
+	var subs []*nats.Subscription
+	unsubscribe := func() {
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+	}
+	for _, x := range []struct {
+		subject string
+		handler nats.MsgHandler
+	}{
+		{wire.EdgeDeliverSubject(h.deps.EdgeID), h.onDelivery},
+		{wire.SubjectConnResync, h.onResync},
+	} {
+		sub, err := h.deps.NATS.Subscribe(x.subject, x.handler)
+		if err != nil {
+			unsubscribe()
+			return fmt.Errorf("subscribing to %s: %w", x.subject, err)
+		}
+		subs = append(subs, sub)
 	}
 	if err := h.deps.NATS.Flush(); err != nil {
-		_ = sub.Unsubscribe()
-		return fmt.Errorf("flushing delivery subscription: %w", err)
+		unsubscribe()
+		return fmt.Errorf("flushing subscriptions: %w", err)
 	}
 	h.mu.Lock()
-	h.sub = sub
+	h.subs = subs
 	h.mu.Unlock()
-	context.AfterFunc(ctx, func() { _ = sub.Unsubscribe() })
+	context.AfterFunc(ctx, unsubscribe)
 	return nil
+}
+
+// onResync re-registers every socket held here, for a connections service that (re)started.
+func (h *Hub) onResync(msg *nats.Msg) {
+	_, span := h.tracer.Start(telemetry.Extract(context.Background(), msg), "ws.resync",
+		trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	for _, c := range h.snapshot() {
+		if !c.isClosing() {
+			h.publishConnEvent(c, wire.ConnConnect)
+		}
+	}
+}
+
+func (h *Hub) snapshot() []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 // Count is the number of sockets held.
@@ -148,6 +186,9 @@ func (h *Hub) onDelivery(msg *nats.Msg) {
 }
 
 func (h *Hub) deliver(_ context.Context, d wire.Delivery) wire.ManageResponse {
+	if d.Op == wire.ManageBroadcast {
+		return h.broadcast(d)
+	}
 	c := h.lookup(d.ConnectionID)
 	if c == nil || c.isClosing() {
 		return wire.ManageResponse{Code: wire.CodeGone, Message: "connection is gone"}
@@ -164,6 +205,17 @@ func (h *Hub) deliver(_ context.Context, d wire.Delivery) wire.ManageResponse {
 	case wire.ManageDelete:
 		c.close(websocket.CloseNormalClosure, "")
 		return wire.ManageResponse{}
+	case wire.ManageJoin:
+		if !validGroup(d.Group) {
+			return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "invalid group"}
+		}
+		if !c.join(d.Group) {
+			return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "too many groups"}
+		}
+		return wire.ManageResponse{}
+	case wire.ManageLeave:
+		c.leave(d.Group)
+		return wire.ManageResponse{}
 	default:
 		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "unknown delivery op"}
 	}
@@ -175,14 +227,14 @@ func (h *Hub) deliver(_ context.Context, d wire.Delivery) wire.ManageResponse {
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.draining.Store(true)
 	h.mu.Lock()
-	sub := h.sub
-	h.sub = nil
+	subs := h.subs
+	h.subs = nil
 	conns := make([]*conn, 0, len(h.conns))
 	for _, c := range h.conns {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
-	if sub != nil {
+	for _, sub := range subs {
 		_ = sub.Unsubscribe()
 	}
 

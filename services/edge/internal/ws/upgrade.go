@@ -15,10 +15,12 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -76,10 +78,21 @@ func (h *Hub) Upgrade(ctx *fasthttp.RequestCtx, t Target) {
 	}
 	c := h.newConn(newID(), t, sel, routes, string(ctx.UserAgent()))
 
+	// The handshake's trace continues the client's, when it sent one.
+	parent := telemetry.Propagator.Extract(context.Background(), propagation.MapCarrier{
+		wire.HeaderTraceparent: string(ctx.Request.Header.Peek(wire.HeaderTraceparent)),
+		wire.HeaderTracestate:  string(ctx.Request.Header.Peek(wire.HeaderTracestate)),
+	})
+	sctx, span := h.tracer.Start(parent, "ws.connect", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("portico.connection_id", c.id), attribute.String("portico.api_id", t.APIID)))
+	defer span.End()
+
 	respHeader := http.Header{}
 	if r := routes[RouteConnect]; r != nil {
-		status, hdr := h.runConnect(ctx, c, r)
+		status, hdr := h.runConnect(sctx, ctx, c, r)
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
 		if status >= 400 {
+			span.SetStatus(codes.Error, "connect refused")
 			httpError(ctx, status, http.StatusText(status))
 			return
 		}
@@ -94,7 +107,7 @@ func (h *Hub) Upgrade(ctx *fasthttp.RequestCtx, t Target) {
 }
 
 // runConnect sends the CONNECT event and returns the status the handshake gets.
-func (h *Hub) runConnect(ctx *fasthttp.RequestCtx, c *conn, r *model.Route) (int, nats.Header) {
+func (h *Hub) runConnect(sctx context.Context, ctx *fasthttp.RequestCtx, c *conn, r *model.Route) (int, nats.Header) {
 	extra := nats.Header{}
 	for k, v := range ctx.Request.Header.All() {
 		name := string(k)
@@ -106,7 +119,7 @@ func (h *Hub) runConnect(ctx *fasthttp.RequestCtx, c *conn, r *model.Route) (int
 	if q := ctx.QueryArgs().QueryString(); len(q) > 0 {
 		extra.Set(wire.HeaderQuery, string(q))
 	}
-	reply, err := h.callIntegration(context.Background(), c, r, wire.EventConnect, newID(), nil, extra)
+	reply, err := h.callIntegration(sctx, c, r, wire.EventConnect, newID(), nil, extra)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return fasthttp.StatusServiceUnavailable, nil

@@ -50,7 +50,10 @@ type literal struct{ v any }
 
 // interpString is a double-quoted string containing references or
 // directives; it is rendered on every evaluation.
-type interpString struct{ nodes []node }
+type interpString struct {
+	nodes []node
+	raw   string // the literal's text, used when rendering it fails
+}
 
 type listExpr struct{ items []expr }
 

@@ -27,6 +27,13 @@ type executor struct {
 	alloc    int // bytes of strings built so far
 }
 
+// isLimit reports whether err is a bound being hit, which always ends the
+// execution.
+func isLimit(err error) bool {
+	return errors.Is(err, ErrOutputLimit) || errors.Is(err, ErrLoopLimit) ||
+		errors.Is(err, ErrDepthLimit) || errors.Is(err, ErrTimeout)
+}
+
 // allocFactor times MaxOutputBytes bounds the bytes of all strings one
 // execution may build (interpolations, concatenations, replacements), so
 // a loop cannot pile up copies of a large string.
@@ -308,8 +315,14 @@ func (e *executor) eval(x expr) (any, error) {
 	case *interpString:
 		buf := &outBuf{max: e.lim.MaxOutputBytes}
 		err := e.render(x.nodes, buf)
-		if err != nil && err != errBreak && err != errStop {
+		switch {
+		case err == nil || err == errBreak || err == errStop:
+		case isLimit(err):
 			return nil, err
+		default:
+			// Velocity logs a failure inside a string literal and uses
+			// the literal's text instead.
+			return x.raw, nil
 		}
 		if err := e.charge(len(buf.b)); err != nil {
 			return nil, err

@@ -275,16 +275,23 @@ func (d *jsonDecoder) hex4() (rune, bool) {
 	return rune(n), true
 }
 
+// bigInt is a JSON integer too large for int64, kept as its digits (Java
+// would hold a BigInteger): it renders and serialises exactly, but takes
+// no part in arithmetic.
+type bigInt string
+
+func (b bigInt) String() string { return string(b) }
+
 func parseNumber(s string) any {
 	if !strings.ContainsAny(s, ".eE") {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil {
 			return n
 		}
+		return bigInt(s)
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s
-	}
+	// Out of range gives ±Inf or 0, as Java's Double.parseDouble.
+	f, _ := strconv.ParseFloat(s, 64)
 	return f
 }
 
@@ -318,6 +325,8 @@ func writeJSON(b *strings.Builder, v any, depth int, budget *int) {
 		b.WriteString(formatDouble(x))
 	case string:
 		writeJSONString(b, x)
+	case bigInt:
+		b.WriteString(string(x))
 	case *Map:
 		b.WriteByte('{')
 		for i, k := range x.keys {

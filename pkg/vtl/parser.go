@@ -255,8 +255,9 @@ func (p *parser) directiveName(off int) (name string, after int, ok bool) {
 	if braced {
 		i++
 	}
+	// The whole word counts (Velocity's WORD token): #end1 is not #end.
 	j := i
-	for j < p.end && isLetter(p.src[j]) {
+	for j < p.end && (isLetter(p.src[j]) || isDigit(p.src[j]) || p.src[j] == '_' || p.src[j] == '@') {
 		j++
 	}
 	name = p.src[i:j]
@@ -807,7 +808,7 @@ func (p *parser) parseString(q byte) expr {
 	if t.kind != termEOF {
 		p.fail(t.pos, "#end or #else without an opening directive in string")
 	}
-	return &interpString{nodes: nodes}
+	return &interpString{nodes: nodes, raw: strings.ReplaceAll(body, `""`, `"`)}
 }
 
 func (p *parser) parseList() expr {

@@ -116,6 +116,7 @@ func TestDirectives(t *testing.T) {
 		{name: "line comment", src: "a ## comment\nb", want: "a b"},
 		{name: "block comment", src: "a#* multi\nline *#b", want: "ab"},
 		{name: "unparsed block", src: `#[[ $x #if ]]#`, want: " $x #if "},
+		{name: "longer word is not a directive", src: `#if(true)a#end1#end`, want: "a#end1"},
 		{name: "hash alone", src: `# #1 #abc`, want: "# #1 #abc"},
 		{name: "even escapes keep directive", src: `\\#if(true)x#end`, want: `\x`},
 		{name: "break inner loop only", src: `#foreach($i in [1, 2])#foreach($j in [1, 2, 3])#if($j == 2)#break#end$i$j #end#end`, want: "11 21 "},
@@ -147,6 +148,7 @@ func TestExpressions(t *testing.T) {
 		{name: "single quotes no interpolation", src: `#set($a = "x")#set($s = '$a')$s`, want: "$a"},
 		{name: "double quotes interpolate", src: `#set($a = "x")#set($s = "[$a]")$s`, want: "[x]"},
 		{name: "doubled quote", src: `#set($s = "say ""hi""")$s`, want: `say "hi"`},
+		{name: "failing interpolation yields literal text", src: `#set($s = "abc")#set($t = "x$s.substring(9)")$t`, want: "x$s.substring(9)"},
 		{name: "backslash does not escape quote", src: `#set($s = "a\")$s`, want: `a\`},
 		{name: "backslash kept", src: `#set($s = "a\\'b")$s`, want: `a\\'b`},
 		{name: "map literal with expressions", src: `#set($k = "key")#set($m = {$k: 1 + 1, "b": [1]})$m`, want: "{key=2, b=[1]}"},
@@ -240,6 +242,13 @@ func TestAWSVariables(t *testing.T) {
 func TestEmptyBody(t *testing.T) {
 	got := render(t, `[$input.path('$')][$input.json('$')][$input.path('$.a')]`, &Vars{})
 	if want := "[{}][{}][]"; got != want {
+		t.Errorf("Render = %q, want %q", got, want)
+	}
+}
+
+func TestBigIntegers(t *testing.T) {
+	got := render(t, `$input.path('$.id') $input.json('$') $input.path('$.f')`, &Vars{Body: []byte(`{"id":123456789012345678901234567890,"f":1e400}`)})
+	if want := `123456789012345678901234567890 {"id":123456789012345678901234567890,"f":null} Infinity`; got != want {
 		t.Errorf("Render = %q, want %q", got, want)
 	}
 }

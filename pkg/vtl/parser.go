@@ -131,7 +131,7 @@ func (p *parser) parseNodes() ([]node, term) {
 				}
 				p.pos = save
 			case '#':
-				if name, after, ok := p.directiveName(j); ok {
+				if _, after, ok := p.directiveName(j); ok {
 					flush()
 					text.WriteString(strings.Repeat(`\`, n/2))
 					if n%2 == 1 {
@@ -140,7 +140,6 @@ func (p *parser) parseNodes() ([]node, term) {
 						continue
 					}
 					p.pos = j
-					_ = name
 					continue // the directive is handled on the next turn
 				}
 			}
@@ -792,9 +791,6 @@ func (p *parser) parseString(q byte) expr {
 			break
 		}
 		i++
-	}
-	if i > p.end {
-		p.fail(start, "unclosed string literal")
 	}
 	body := p.src[start+1 : i]
 	p.pos = i + 1

@@ -1,7 +1,6 @@
 package vtl
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -90,8 +89,6 @@ func javaReplacement(r string) string {
 	return b.String()
 }
 
-var errTooLong = errors.New("result too long")
-
 func replaceRegex(s, pat, repl string, firstOnly bool, max int) (any, error) {
 	re, err := compileJavaRegex(pat, false)
 	if err != nil {
@@ -163,5 +160,3 @@ func splitJava(s, pat string, limit int) (any, error) {
 	}
 	return l, nil
 }
-
-var _ = errTooLong

@@ -2,7 +2,9 @@ package vtl
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -464,4 +466,8 @@ func normalize(v any, depth int) any {
 		return m
 	}
 	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

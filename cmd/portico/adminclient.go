@@ -71,24 +71,39 @@ func (e *awsError) Error() string {
 
 // do sends a signed request; a 2xx JSON body is decoded into out when out is not nil.
 func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	data, err := c.send(ctx, method, path, body, "application/json")
+	if err != nil {
+		return err
+	}
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("admin %s %s: decoding response: %w", method, path, err)
+	}
+	return nil
+}
+
+// send signs and sends a request and returns a 2xx response's body, or the *awsError.
+func (c *adminClient) send(ctx context.Context, method, path string, body []byte, accept string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("admin request: %w", err)
+		return nil, fmt.Errorf("admin request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	sum := sha256.Sum256(body)
 	if err := v4.NewSigner().SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), adminService, adminRegion, time.Now()); err != nil {
-		return fmt.Errorf("signing admin request: %w", err)
+		return nil, fmt.Errorf("signing admin request: %w", err)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("admin %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("admin %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminResponse))
 	if err != nil {
-		return fmt.Errorf("admin %s %s: reading response: %w", method, path, err)
+		return nil, fmt.Errorf("admin %s %s: reading response: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &awsError{Status: resp.StatusCode, Type: resp.Header.Get("x-amzn-ErrorType")}
@@ -101,15 +116,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, body []byte, 
 		if e.Type == "" {
 			e.Type = http.StatusText(resp.StatusCode)
 		}
-		return e
+		return nil, e
 	}
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("admin %s %s: decoding response: %w", method, path, err)
-	}
-	return nil
+	return data, nil
 }
 
 func (c *adminClient) doJSON(ctx context.Context, method, path string, in, out any) error {

@@ -145,6 +145,31 @@ func TestCLIVerbsAgainstAdmin(t *testing.T) {
 	if err != nil || len(strings.TrimSpace(out)) != 40 {
 		t.Errorf("apikey text output %q, err %v: want the 40-character value", out, err)
 	}
+
+	// export -> import round trip through the CLI.
+	out, err = runCLI(t, newExportCmd(), "export", "--api", res.APIID, "--stage", "prod", "--admin", url)
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "x-amazon-apigateway-integration") || !strings.Contains(out, "/hello") {
+		t.Errorf("export output lacks the integration or path:\n%s", out)
+	}
+	exported := filepath.Join(t.TempDir(), "exported.yaml")
+	if err := os.WriteFile(exported, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCLI(t, newImportCmd(), "import", exported, "--stage", "copy", "--admin", url, "-o", "json")
+	if err != nil {
+		t.Fatalf("import of the export: %v\n%s", err, out)
+	}
+	var copied importResult
+	if err := json.Unmarshal([]byte(out), &copied); err != nil || copied.APIID == res.APIID {
+		t.Errorf("import of the export = %s (%v)", out, err)
+	}
+	out, err = runCLI(t, newExportCmd(), "export", "--api", res.APIID, "--stage", "prod", "--admin", url, "--type", "swagger", "--format", "json")
+	if err != nil || !strings.Contains(out, `"swagger": "2.0"`) {
+		t.Errorf("swagger json export = %v\n%s", err, out)
+	}
 }
 
 func TestCLIErrors(t *testing.T) {
@@ -172,7 +197,7 @@ func TestCLIErrors(t *testing.T) {
 }
 
 func TestAdminVerbsRegistered(t *testing.T) {
-	for _, name := range []string{"import", "deploy", "apikey"} {
+	for _, name := range []string{"import", "deploy", "apikey", "export"} {
 		if c, _, err := rootCmd.Find([]string{name}); err != nil || c.Name() != name {
 			t.Errorf("rootCmd has no %q verb", name)
 		}

@@ -101,7 +101,18 @@ func (e *env) do(t *testing.T, method, path string, body any) response {
 	return e.doAs(t, testKeyID, testSecret, method, path, body)
 }
 
+// doYAML sends a signed GET asking for YAML.
+func (e *env) doYAML(t *testing.T, path string) response {
+	t.Helper()
+	return e.send(t, testKeyID, testSecret, "GET", path, nil, "application/yaml")
+}
+
 func (e *env) doAs(t *testing.T, keyID, secret, method, path string, body any) response {
+	t.Helper()
+	return e.send(t, keyID, secret, method, path, body, "application/json")
+}
+
+func (e *env) send(t *testing.T, keyID, secret, method, path string, body any, accept string) response {
 	t.Helper()
 	var data []byte
 	switch b := body.(type) {
@@ -121,6 +132,7 @@ func (e *env) doAs(t *testing.T, keyID, secret, method, path string, body any) r
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", accept)
 	if keyID != "" {
 		signRequest(t, req, data, keyID, secret)
 	}

@@ -173,6 +173,15 @@ func (s *Service) handle(name string, fn op) http.Handler {
 			return
 		}
 		s.metrics.requests.WithLabelValues(name, fmt.Sprint(status)).Inc()
+		if raw, ok := body.(rawBody); ok {
+			w.Header().Set("Content-Type", raw.contentType)
+			if raw.disposition != "" {
+				w.Header().Set("Content-Disposition", raw.disposition)
+			}
+			w.WriteHeader(status)
+			_, _ = w.Write(raw.data)
+			return
+		}
 		if body == nil {
 			w.WriteHeader(status)
 			return
@@ -220,6 +229,7 @@ func (s *Service) routes() http.Handler {
 	h("GET /restapis/{restapi_id}/stages/{stage_name}", "GetStage", s.getStage)
 	h("PATCH /restapis/{restapi_id}/stages/{stage_name}", "UpdateStage", s.updateStage)
 	h("DELETE /restapis/{restapi_id}/stages/{stage_name}", "DeleteStage", s.deleteStage)
+	h("GET /restapis/{restapi_id}/stages/{stage_name}/exports/{export_type}", "GetExport", s.getExport)
 	h("POST /apikeys", "CreateApiKey", s.createAPIKey)
 	h("GET /apikeys", "GetApiKeys", s.getAPIKeys)
 	h("GET /apikeys/{api_key}", "GetApiKey", s.getAPIKey)

@@ -68,6 +68,7 @@ type conn struct {
 
 	dlMu    sync.Mutex // orders read-deadline updates against closing
 	closing atomic.Bool
+	closeBy time.Time // read deadline once closing; under dlMu
 
 	groupsMu sync.Mutex
 	groups   map[string]struct{}
@@ -117,6 +118,7 @@ func (c *conn) closeWith(code int, reason string, frame bool) {
 		c.closeCode, c.closeReason, c.closeFrame = code, reason, frame
 		c.dlMu.Lock()
 		c.closing.Store(true)
+		c.closeBy = time.Now().Add(closeGrace)
 		c.dlMu.Unlock()
 		close(c.stop)
 	})
@@ -136,7 +138,7 @@ func (c *conn) armReadDeadline() {
 	c.dlMu.Lock()
 	defer c.dlMu.Unlock()
 	if c.closing.Load() {
-		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+		_ = c.ws.SetReadDeadline(c.closeBy)
 		return
 	}
 	d := time.Now().Add(c.h.cfg.IdleTimeout)
@@ -195,6 +197,12 @@ func (c *conn) write(f outFrame) bool {
 // readLoop serves the client's messages until the socket ends.
 func (c *conn) readLoop(ctx context.Context) {
 	c.ws.SetReadLimit(int64(c.h.cfg.MaxMessageBytes))
+	// A client ping counts as activity for the idle timeout; the pong is the library's.
+	pong := c.ws.PingHandler()
+	c.ws.SetPingHandler(func(data string) error {
+		c.armReadDeadline()
+		return pong(data)
+	})
 	for {
 		c.armReadDeadline()
 		typ, data, err := c.ws.ReadMessage()

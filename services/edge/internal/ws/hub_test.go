@@ -452,3 +452,62 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("reason = %q, want %q", got, closeReasonIdle)
 	}
 }
+
+func TestPingKeepsAliveAndLifetimeCloses(t *testing.T) {
+	s := natstest.Start(t)
+	be := natstest.Connect(t, s)
+	disc := backend(t, be, "chat.disconnect", nil)
+	cfg := testConfig()
+	cfg.IdleTimeout = time.Second
+	cfg.MaxLifetime = 2500 * time.Millisecond
+	e := startEdge(t, s, "edge-a", cfg, wsAPI("", natsRoute(RouteDisconnect, "chat.disconnect")))
+	c := dial(t, e)
+	pongs := make(chan struct{}, 64)
+	c.SetPongHandler(func(string) error {
+		select {
+		case pongs <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	closed := make(chan int, 1)
+	go func() { closed <- readCloseCode(c) }()
+	// Ping well within the idle timeout until the server closes: only the lifetime can end it.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var code int
+loop:
+	for {
+		select {
+		case <-tick.C:
+			_ = c.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second))
+		case code = <-closed:
+			break loop
+		case <-time.After(waitFor):
+			t.Fatal("no close within the lifetime")
+		}
+	}
+	if code != websocket.CloseGoingAway {
+		t.Fatalf("close code = %d, want 1001", code)
+	}
+	if len(pongs) == 0 {
+		t.Error("no pong received")
+	}
+	m := disc.waitN(t, 1)[0]
+	if got := m.Header.Get(wire.HeaderDisconnectReason); got != closeReasonLife {
+		t.Errorf("reason = %q, want %q (pings keep an idle socket alive)", got, closeReasonLife)
+	}
+}
+
+// readCloseCode reads until a close frame (its code) or another error (-1).
+func readCloseCode(c *websocket.Conn) int {
+	_ = c.SetReadDeadline(time.Now().Add(waitFor))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				return ce.Code
+			}
+			return -1
+		}
+	}
+}

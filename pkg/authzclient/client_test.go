@@ -457,3 +457,37 @@ func BenchmarkCheckWarm(b *testing.B) {
 		}
 	})
 }
+
+func TestJWTDecisionsKeyedByTokenAndScopes(t *testing.T) {
+	srv := natstest.Start(t)
+	nc := natstest.Connect(t, srv)
+	r := startResponder(t, natstest.Connect(t, srv), func(req wire.AuthzRequest) wire.AuthzDecision {
+		return wire.AuthzDecision{Allow: true, PrincipalID: req.Token + "|" + strings.Join(req.Scopes, ","), TTLSeconds: 60}
+	})
+	c := newClient(t, nc, nil)
+	jreq := func(id, token string, scopes ...string) *wire.AuthzRequest {
+		return &wire.AuthzRequest{APIID: "api", Stage: "prod", JWT: &wire.JWTAuthorizer{ID: id, Issuer: "https://idp"}, Token: token, Scopes: scopes}
+	}
+	tests := []struct {
+		name      string
+		req       *wire.AuthzRequest
+		principal string
+	}{
+		{"token a", jreq("a1", "tok-a"), "tok-a|"},
+		{"token b", jreq("a1", "tok-b"), "tok-b|"},
+		{"token a, one scope", jreq("a1", "tok-a", "read"), "tok-a|read"},
+		{"token a, two scopes", jreq("a1", "tok-a", "read", "write"), "tok-a|read,write"},
+		{"token a, other authorizer", jreq("a2", "tok-a"), "tok-a|"},
+	}
+	for range 2 {
+		for _, tt := range tests {
+			d, err := c.Check(context.Background(), tt.req)
+			if err != nil || d.PrincipalID != tt.principal {
+				t.Fatalf("Check(%s) = %+v, %v, want principal %q", tt.name, d, err, tt.principal)
+			}
+		}
+	}
+	if got := r.count.Load(); got != int64(len(tests)) {
+		t.Errorf("responder saw %d requests, want %d (one per distinct identity)", got, len(tests))
+	}
+}

@@ -507,6 +507,11 @@ func TestConfigValidate(t *testing.T) {
 			c.SyncTimeout = 0
 		}, []string{"kv_replicas", "max_api_keys", "sync_timeout"}},
 		{"unbounded request", func(c *authz.Config) { c.MaxRequestBytes = 1 << 30 }, []string{"max_request_bytes"}},
+		{"jwt bounds", func(c *authz.Config) {
+			c.JWT.MaxTokenBytes = c.MaxRequestBytes + 1
+			c.JWT.MinRefresh = 2 * c.JWT.Refresh
+			c.JWT.MaxConcurrent = 0
+		}, []string{"jwt.max_token_bytes", "jwt.min_refresh", "jwt.max_concurrent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

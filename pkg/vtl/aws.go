@@ -12,15 +12,17 @@ import (
 )
 
 // Vars is what a request or response template sees: the API Gateway
-// variables $input, $context, $stageVariables and $util. The edge fills one
-// per execution; a Vars must not be shared by concurrent executions.
+// variables $input, $context, $stageVariables and $util. Executing a
+// template never modifies a Vars (templates work on copies), so one Vars
+// may be used by several executions, also concurrently.
 type Vars struct {
 	// Body is the payload ($input.body, and the document $input.path and
 	// $input.json query).
 	Body []byte
 	// Path, Query and Header are the method request parameters
-	// ($input.params()). Multi-valued parameters carry their last value,
-	// as API Gateway does.
+	// ($input.params()); for a repeated query parameter or header the
+	// caller picks one value (API Gateway keeps the last). Lookups by
+	// $input.params(name) fall back to a case-insensitive header match.
 	Path   map[string]string
 	Query  map[string]string
 	Header map[string]string

@@ -472,3 +472,30 @@ func TestConcurrentExecute(t *testing.T) {
 		t.Errorf("concurrent Render = %q", e)
 	}
 }
+
+func TestSharedVarsConcurrently(t *testing.T) {
+	vars := &Vars{
+		Body:    []byte(`{"a":{"b":1}}`),
+		Context: map[string]any{"authorizer": map[string]any{"sub": "u"}},
+		Header:  map[string]string{"H": "v"},
+	}
+	tp := MustCompile(`#set($r = $input.path('$'))#set($r.a.b = $r.a.b + 1)#set($context.authorizer.sub = "changed")#set($context.responseOverride.status = 202)#set($p = $input.params())#set($p.header.H = "x")$r.a.b $input.params('H')`)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				out, ov, err := tp.Render(context.Background(), vars)
+				if err != nil || out != "2 v" || ov.ResponseStatus != 202 {
+					t.Errorf("Render = %q, %+v, %v; want \"2 v\" and status 202", out, ov, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if sub := vars.Context["authorizer"].(map[string]any)["sub"]; sub != "u" {
+		t.Errorf("caller's Context modified: sub = %v", sub)
+	}
+}

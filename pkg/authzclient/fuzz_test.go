@@ -1,9 +1,9 @@
 package authzclient
 
 import (
-	"encoding/json"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 
 	"github.com/nats-io/nats.go"

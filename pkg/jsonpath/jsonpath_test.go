@@ -123,7 +123,7 @@ func (o *ordered) SetValueForKey(k string, v any) {
 	o.vals[k] = v
 }
 func (o *ordered) RemoveValueForKey(k string) { delete(o.vals, k) }
-func (o *ordered) Keys() []string            { return o.keys }
+func (o *ordered) Keys() []string             { return o.keys }
 
 type seq struct{ items []any }
 

@@ -21,8 +21,11 @@
 //
 // Authorization. For a route that needs it, the edge sends an AuthzRequest to SubjectAuthzCheck
 // and caches the AuthzDecision for Decision.TTLSeconds, keyed by the identity sources. When an
-// API key changes, admin publishes an Invalidation on SubjectAuthzInvalidate; edges drop every
-// cached decision made with that key, so a revoked key is refused on every edge at once.
+// API key record changes in ConfigBucket, every authz instance, once it has applied the change
+// to its index, publishes an Invalidation on SubjectAuthzInvalidate; edges drop every cached
+// decision made with that key, so a revoked key is refused on every edge at once. A JWT
+// authorizer travels in the request (AuthzRequest.JWT, Token, Scopes); authz verifies the token
+// against the issuer's key set and never lets an allow outlive the token.
 //
 // Throttling. The edge spends tokens from local leases. When a lease runs dry it sends a
 // LeaseRequest to SubjectRateLimitLease; ratelimit takes up to Want tokens from the bucket in

@@ -35,7 +35,15 @@ func (s *Service) handle(msg *nats.Msg) {
 	}
 	select {
 	case s.jwtSem <- struct{}{}:
+		s.jwtMu.Lock()
+		if s.jwtClosed { // draining: answer inline
+			s.jwtMu.Unlock()
+			<-s.jwtSem
+			s.answer(msg, req, ok)
+			return
+		}
 		s.jwtWG.Add(1)
+		s.jwtMu.Unlock()
 		go func() {
 			defer s.jwtWG.Done()
 			defer func() { <-s.jwtSem }()

@@ -48,16 +48,18 @@ type Deps struct {
 
 // Service is the authz service.
 type Service struct {
-	cfg     Config
-	log     *slog.Logger
-	tracer  trace.Tracer
-	nc      *nats.Conn
-	metrics *metrics
-	keys    *keyindex.Index
-	jwt     *jwtauth.Verifier
-	now     func() time.Time
-	jwtSem  chan struct{}
-	jwtWG   sync.WaitGroup
+	cfg       Config
+	log       *slog.Logger
+	tracer    trace.Tracer
+	nc        *nats.Conn
+	metrics   *metrics
+	keys      *keyindex.Index
+	jwt       *jwtauth.Verifier
+	now       func() time.Time
+	jwtSem    chan struct{}
+	jwtWG     sync.WaitGroup
+	jwtMu     sync.Mutex // guards jwtClosed and jwtWG.Add against drain's Wait
+	jwtClosed bool
 
 	running atomic.Bool
 	ready   chan struct{}
@@ -268,5 +270,8 @@ func (s *Service) drain(sub *nats.Subscription) {
 	}
 	// JWT checks run on goroutines of their own; their HTTP fetches are bounded by
 	// FetchTimeout.
+	s.jwtMu.Lock()
+	s.jwtClosed = true
+	s.jwtMu.Unlock()
 	s.jwtWG.Wait()
 }

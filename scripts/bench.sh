@@ -240,7 +240,7 @@ load keyed "$keyed_url/pets/1" "x-api-key: $key"
 [ "$have_redis_cli" = 1 ] && commandstats >"$tmp/redis.after"
 
 log "propagation: $ROUNDS re-imports + deploys of a MOCK route"
-export BENCH_ADMIN="$ADMIN" BENCH_MOCK_API="$mock_api"
+export BENCH_PORTICO="$PORTICO" BENCH_ADMIN="$ADMIN" BENCH_MOCK_API="$mock_api"
 wait_http "$mock_url/version" 200 || die "the mock API is not served"
 "$LOADGEN" -propagation -n "$ROUNDS" -deploy "scripts/bench/deploy-mock.sh {n}" -expect '"v{n}"' \
   -poll-timeout 10s "$mock_url/version" >"$tmp/propagation.txt" || die "propagation run failed"

@@ -131,6 +131,7 @@ type Limiter struct {
 	buckets, quotas [shards]shard
 
 	leases, failures, policyAdmits, policyRefusals atomic.Int64
+	warned                                         atomic.Int64 // when "too many keys" was last logged
 }
 
 type shard struct {
@@ -421,7 +422,10 @@ func (l *Limiter) state(set *[shards]shard, key string) *state {
 	if len(sh.keys) >= l.cfg.MaxKeys/shards+1 {
 		l.sweep(sh)
 		if len(sh.keys) >= l.cfg.MaxKeys/shards+1 {
-			l.cfg.Logger.Warn("lease: too many keys, refusing new key", "max_keys", l.cfg.MaxKeys)
+			if now := l.now(); now-l.warned.Load() > int64(10*time.Second) {
+				l.warned.Store(now)
+				l.cfg.Logger.Warn("lease: too many keys, refusing new keys", "max_keys", l.cfg.MaxKeys)
+			}
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package lease
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -258,4 +259,27 @@ func BenchmarkAllowLiveLease(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestKeysAreBounded(t *testing.T) {
+	ns := natstest.Start(t)
+	respond(t, ns, wire.LeaseGrant{Granted: 10, ExpiresMillis: 60_000})
+	l := New(natstest.Connect(t, ns), Config{Timeout: 5 * time.Second, MaxKeys: 64})
+	refused := 0
+	for i := range 1000 {
+		d := l.Allow(context.Background(), "key-"+strconv.Itoa(i), 10, 10)
+		if !d.Allowed {
+			if d.Code != wire.CodeThrottled {
+				t.Fatalf("refusal code %q, want %s", d.Code, wire.CodeThrottled)
+			}
+			refused++
+		}
+	}
+	tracked := 0
+	for i := range l.buckets {
+		tracked += len(l.buckets[i].keys)
+	}
+	if tracked > 64+shards || refused == 0 {
+		t.Fatalf("tracking %d keys (refused %d of 1000) with MaxKeys 64", tracked, refused)
+	}
 }

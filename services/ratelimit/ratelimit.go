@@ -156,6 +156,9 @@ func (s *Service) work(queue chan *nats.Msg, stop chan struct{}) {
 }
 
 func (s *Service) heartbeat(m *nats.Msg) {
+	_, span := s.tracer.Start(telemetry.Extract(context.Background(), m), "ratelimit.heartbeat",
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	var hb wire.EdgeHeartbeat
 	if err := wire.Unmarshal(m.Data, &hb); err != nil {
 		return
@@ -203,7 +206,9 @@ func (s *Service) lease(ctx context.Context, data []byte) wire.LeaseGrant {
 	want := LeaseSize(req.Rate, req.Burst, req.Want, s.cfg.LeaseWindow, s.edges.live())
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RedisTimeout)
 	defer cancel()
+	ctx, span := s.tracer.Start(ctx, "ratelimit.store.take", trace.WithSpanKind(trace.SpanKindClient))
 	r, err := s.store.Take(ctx, req.Key, req.Rate, req.Burst, want)
+	span.End()
 	if err != nil {
 		return s.storeFailed(err)
 	}
@@ -234,7 +239,9 @@ func (s *Service) quotaLease(ctx context.Context, req wire.LeaseRequest) wire.Le
 	want := min(max(req.Want, 1), s.cfg.MaxQuotaLease)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RedisTimeout)
 	defer cancel()
+	ctx, span := s.tracer.Start(ctx, "ratelimit.store.take_quota", trace.WithSpanKind(trace.SpanKindClient))
 	r, err := qs.TakeQuota(ctx, req.Key, req.QuotaLimit, period, req.QuotaOffset, want)
+	span.End()
 	if err != nil {
 		return s.storeFailed(err)
 	}

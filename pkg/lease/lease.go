@@ -97,6 +97,19 @@ const (
 	DefaultMaxKeys       = 100000
 )
 
+// DefaultConfig returns the defaults: FailOpen, 25 ms lease requests, 250 ms outage backoff.
+func DefaultConfig() Config {
+	return Config{
+		Timeout:       DefaultTimeout,
+		RefillWait:    DefaultTimeout,
+		OutageBackoff: DefaultOutageBackoff,
+		Policy:        FailOpen,
+		ClosedCode:    wire.CodeUnavailable,
+		MaxQuotaWant:  100,
+		MaxKeys:       DefaultMaxKeys,
+	}
+}
+
 // Decision is Allow's answer.
 type Decision struct {
 	Allowed bool
@@ -422,7 +435,7 @@ func (l *Limiter) state(set *[shards]shard, key string) *state {
 	if len(sh.keys) >= l.cfg.MaxKeys/shards+1 {
 		l.sweep(sh)
 		if len(sh.keys) >= l.cfg.MaxKeys/shards+1 {
-			if now := l.now(); now-l.warned.Load() > int64(10*time.Second) {
+			if now := l.now(); l.warned.Load() == 0 || now-l.warned.Load() > int64(10*time.Second) {
 				l.warned.Store(now)
 				l.cfg.Logger.Warn("lease: too many keys, refusing new keys", "max_keys", l.cfg.MaxKeys)
 			}

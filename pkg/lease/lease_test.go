@@ -283,3 +283,13 @@ func TestKeysAreBounded(t *testing.T) {
 		t.Fatalf("tracking %d keys (refused %d of 1000) with MaxKeys 64", tracked, refused)
 	}
 }
+
+func TestDefaultConfig(t *testing.T) {
+	c := DefaultConfig()
+	if c.Policy != FailOpen || c.Timeout != DefaultTimeout || c.ClosedCode != wire.CodeUnavailable || c.MaxKeys != DefaultMaxKeys {
+		t.Fatalf("DefaultConfig() = %+v", c)
+	}
+	if l := New(nil, c); l.cfg.RefillWait != c.Timeout || l.cfg.Tracer == nil || l.cfg.Logger == nil {
+		t.Fatalf("New(DefaultConfig()) config %+v", l.cfg)
+	}
+}

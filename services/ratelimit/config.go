@@ -47,7 +47,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		RedisTimeout:  50 * time.Millisecond,
+		RedisTimeout:  20 * time.Millisecond,
 		KeyPrefix:     "portico:rl:",
 		LeaseWindow:   100 * time.Millisecond,
 		LeaseTTL:      200 * time.Millisecond,

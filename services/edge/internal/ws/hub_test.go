@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -509,5 +510,18 @@ func readCloseCode(c *websocket.Conn) int {
 			}
 			return -1
 		}
+	}
+}
+
+func TestManageWithoutConnectionsService(t *testing.T) {
+	s := natstest.Start(t)
+	e := startEdge(t, s, "edge-a", testConfig(), wsAPI(""))
+	resp, err := http.Get("http://" + e.addr + "/" + testStage + "/@connections/AAAAAAAAAAAAAAA=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("x-amzn-ErrorType") != "ServiceUnavailableException" {
+		t.Fatalf("GET with no connections service = %d %q, want 503", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
 	}
 }

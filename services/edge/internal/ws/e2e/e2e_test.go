@@ -1,12 +1,7 @@
-package ws
-
-// This file wires the hub to the real connections service, as an end-to-end test of the
-// @connections path across two edges. It is the one place the edge module imports another
-// service, and only in a test.
+package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,32 +14,8 @@ import (
 	"github.com/portico/portico/pkg/natstest"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/connections"
+	"github.com/portico/portico/services/edge/internal/ws"
 )
-
-func startConnections(t *testing.T, nc *nats.Conn) {
-	t.Helper()
-	cfg := connections.DefaultConfig()
-	cfg.HeartbeatTimeout = time.Hour // the hubs here do not heartbeat (the edge does)
-	svc, err := connections.New(cfg, connections.Deps{NATS: nc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("connections Run = %v", err)
-		}
-	})
-	// Ready once it answers @connections requests.
-	natstest.Eventually(t, waitFor, func() error {
-		data, _ := wire.Marshal(wire.ManageRequest{Op: wire.ManageGet, ConnectionID: "probe"})
-		_, err := nc.Request(wire.SubjectConnManage, data, time.Second)
-		return err
-	})
-}
 
 func httpDo(t *testing.T, method, url string, body []byte) (int, http.Header, []byte) {
 	t.Helper()
@@ -64,14 +35,14 @@ func httpDo(t *testing.T, method, url string, body []byte) (int, http.Header, []
 func TestConnectionsAcrossEdges(t *testing.T) {
 	s := natstest.Start(t)
 	be := natstest.Connect(t, s)
-	startConnections(t, natstest.Connect(t, s))
-	conn := backend(t, be, "chat.connect", func(*nats.Msg) *nats.Msg { return &nats.Msg{} })
-	api := wsAPI("", natsRoute(RouteConnect, "chat.connect"), natsRoute(RouteDisconnect, "chat.disconnect"))
-	a := startEdge(t, s, "edge-a", testConfig(), api)
-	b := startEdge(t, s, "edge-b", testConfig(), api)
+	startConnections(t, s)
+	conn := backend(t, be, "chat.connect")
+	api := wsAPI(natsRoute(ws.RouteConnect, "chat.connect"), natsRoute(ws.RouteDisconnect, "chat.disconnect"))
+	a := startEdge(t, s, "edge-a", api)
+	b := startEdge(t, s, "edge-b", api)
 
-	client := dial(t, b)
-	id := conn.waitN(t, 1)[0].Header.Get(wire.HeaderConnectionID)
+	client := dial(t, b.url())
+	id := conn.nthConnectionID(t, 0)
 	manageURL := "http://" + a.addr + "/" + testStage + "/@connections/" + id
 
 	// GET through edge A, once the registry has the socket.
@@ -129,15 +100,6 @@ func TestConnectionsAcrossEdges(t *testing.T) {
 	}
 }
 
-func TestManageWithoutConnectionsService(t *testing.T) {
-	s := natstest.Start(t)
-	e := startEdge(t, s, "edge-a", testConfig(), wsAPI(""))
-	status, _, _ := httpDo(t, http.MethodGet, "http://"+e.addr+"/"+testStage+"/@connections/AAAAAAAAAAAAAAA=", nil)
-	if status != http.StatusServiceUnavailable {
-		t.Fatalf("GET with no connections service = %d, want 503", status)
-	}
-}
-
 func manageBus(t *testing.T, nc *nats.Conn, req wire.ManageRequest) wire.ManageResponse {
 	t.Helper()
 	data, _ := wire.Marshal(req)
@@ -155,11 +117,11 @@ func manageBus(t *testing.T, nc *nats.Conn, req wire.ManageRequest) wire.ManageR
 func TestBroadcastAndGroupsAcrossEdges(t *testing.T) {
 	s := natstest.Start(t)
 	be := natstest.Connect(t, s)
-	startConnections(t, natstest.Connect(t, s))
-	conn := backend(t, be, "chat.connect", func(*nats.Msg) *nats.Msg { return &nats.Msg{} })
-	api := wsAPI("", natsRoute(RouteConnect, "chat.connect"))
-	a := startEdge(t, s, "edge-a", testConfig(), api)
-	b := startEdge(t, s, "edge-b", testConfig(), api)
+	startConnections(t, s)
+	conn := backend(t, be, "chat.connect")
+	api := wsAPI(natsRoute(ws.RouteConnect, "chat.connect"))
+	a := startEdge(t, s, "edge-a", api)
+	b := startEdge(t, s, "edge-b", api)
 
 	// Sockets: a1 and a2 on edge A, b1 on edge B, all on stage prod; d1 on stage dev.
 	clients := map[string]*websocket.Conn{}
@@ -177,7 +139,7 @@ func TestBroadcastAndGroupsAcrossEdges(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = c.Close() })
 		clients[x.name] = c
-		ids[x.name] = conn.waitN(t, i+1)[i].Header.Get(wire.HeaderConnectionID)
+		ids[x.name] = conn.nthConnectionID(t, i)
 	}
 	for _, name := range []string{"a1", "a2", "b1"} {
 		natstest.Eventually(t, waitFor, func() error {
@@ -234,8 +196,11 @@ func TestBroadcastAndGroupsAcrossEdges(t *testing.T) {
 
 func TestResyncAfterConnectionsStart(t *testing.T) {
 	s := natstest.Start(t)
-	e := startEdge(t, s, "edge-a", testConfig(), wsAPI(""))
-	client := dial(t, e)
+	be := natstest.Connect(t, s)
+	conn := backend(t, be, "chat.connect")
+	e := startEdge(t, s, "edge-a", wsAPI(natsRoute(ws.RouteConnect, "chat.connect")))
+	client := dial(t, e.url())
+	id := conn.nthConnectionID(t, 0)
 	natstest.Eventually(t, waitFor, func() error {
 		if e.hub.Count() != 1 {
 			return fmt.Errorf("Count() = %d", e.hub.Count())
@@ -243,12 +208,7 @@ func TestResyncAfterConnectionsStart(t *testing.T) {
 		return nil
 	})
 	// The registry starts after the socket was opened: its resync request recovers it.
-	be := natstest.Connect(t, s)
-	startConnections(t, natstest.Connect(t, s))
-	var id string
-	for _, c := range e.hub.snapshot() {
-		id = c.id
-	}
+	startConnections(t, s)
 	natstest.Eventually(t, waitFor, func() error {
 		if r := manageBus(t, be, wire.ManageRequest{Op: wire.ManagePost, ConnectionID: id, Data: []byte("found")}); r.Code != wire.CodeOK {
 			return fmt.Errorf("post = %+v", r)

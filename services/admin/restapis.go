@@ -125,7 +125,9 @@ func (s *Service) getRestAPIs(ctx context.Context, st *store, _ *http.Request, _
 			}
 			return 0, nil, err
 		}
-		out.Item = append(out.Item, viewRestAPI(&a))
+		if a.Protocol == "" {
+			out.Item = append(out.Item, viewRestAPI(&a))
+		}
 	}
 	return http.StatusOK, out, nil
 }
@@ -151,6 +153,9 @@ func (s *Service) putRestAPI(ctx context.Context, st *store, r *http.Request, bo
 	old, rev, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
 	if err != nil {
 		return 0, nil, err
+	}
+	if old.Protocol != "" {
+		return 0, nil, badRequest("API %s is an %s API: manage it with apigatewayv2", old.ID, old.Protocol)
 	}
 	next, err := convertDoc(body)
 	if err != nil {

@@ -51,7 +51,7 @@ func wsAPI(expr string, routes ...model.Route) *model.RestAPI {
 
 // startEdge runs a hub with its own NATS connection and a fasthttp server that calls Upgrade
 // for "/{stage}" and Manage for "/{stage}/@connections/{id}".
-func startEdge(t *testing.T, s *server.Server, edgeID string, cfg Config, api *model.RestAPI) *edge {
+func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *model.RestAPI) *edge {
 	t.Helper()
 	nc := natstest.Connect(t, s)
 	hub, err := New(cfg, Deps{
@@ -91,7 +91,7 @@ func startEdge(t *testing.T, s *server.Server, edgeID string, cfg Config, api *m
 
 func (e *edge) url() string { return "ws://" + e.addr + "/" + testStage }
 
-func dial(t *testing.T, e *edge) *websocket.Conn {
+func dial(t testing.TB, e *edge) *websocket.Conn {
 	t.Helper()
 	c, resp, err := websocket.DefaultDialer.Dial(e.url(), nil)
 	if err != nil {
@@ -139,7 +139,7 @@ type recorder struct {
 	msgs []*nats.Msg
 }
 
-func backend(t *testing.T, nc *nats.Conn, subject string, reply func(*nats.Msg) *nats.Msg) *recorder {
+func backend(t testing.TB, nc *nats.Conn, subject string, reply func(*nats.Msg) *nats.Msg) *recorder {
 	t.Helper()
 	r := &recorder{}
 	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {

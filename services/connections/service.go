@@ -93,6 +93,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 
 // Run opens the registry bucket, loads it, serves until ctx is done, then drains and returns
 // nil.
+//
+// Every instance subscribes to connection events and heartbeats without a queue group, so each
+// keeps the whole registry in memory (and writes the same, idempotent bucket updates); the
+// @connections operations are shared out through the queue group wire.QueueConnections.
+// "active" events only refresh memory: the bucket keeps what a restarted instance needs (owner
+// edge, identity, connectedAt).
 func (s *Service) Run(ctx context.Context) error {
 	js, err := jetstream.New(s.nc)
 	if err != nil {
@@ -105,10 +111,16 @@ func (s *Service) Run(ctx context.Context) error {
 		Storage:  jetstream.FileStorage,
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("opening bucket %s: %w", wire.ConnBucket, err)
 	}
 	s.kv = kv
 	if err := s.load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("loading registry: %w", err)
 	}
 

@@ -50,15 +50,20 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewServer(svc.Handler())
-	t.Cleanup(srv.Close)
-	e := &env{svc: svc, srv: srv, nc: nc}
+	e := &env{svc: svc, srv: newServer(t, svc), nc: nc}
 	st, err := svc.storeFor(context.Background())
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}
 	e.kv = st.kv
 	return e
+}
+
+func newServer(t *testing.T, svc *Service) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 type response struct {

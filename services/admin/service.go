@@ -16,8 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/portico/portico/pkg/telemetry"
 )
 
 // Version is reported by GET /portico/info.
@@ -156,7 +159,8 @@ type op func(ctx context.Context, st *store, r *http.Request, body []byte) (int,
 // AWS-shaped errors.
 func (s *Service) handle(name string, fn op) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, span := s.tracer.Start(r.Context(), "admin."+name, trace.WithSpanKind(trace.SpanKindServer),
+		ctx := telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := s.tracer.Start(ctx, "admin."+name, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("aws.operation", name)))
 		defer span.End()
 		status, body, err := s.serve(ctx, r, fn)

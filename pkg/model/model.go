@@ -6,6 +6,7 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 )
 
@@ -236,4 +237,25 @@ func StageKey(apiID, stage string) string { return apiID + "/" + stage }
 func HashAPIKey(value string) string {
 	sum := sha256.Sum256([]byte(value))
 	return hex.EncodeToString(sum[:])
+}
+
+// IAMCredential is an IAM user's access key with its identity policies, stored by admin in the
+// config bucket under wire.KeyIAMUser(AccessKeyID). authz serves it to edges, which verify
+// SigV4 signatures with the secret and evaluate the policies (execute-api:Invoke,
+// execute-api:ManageConnections) locally. Policies are IAM policy documents, each either a
+// JSON object or a JSON string holding one (AWS's PolicyDocument form).
+type IAMCredential struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	// SessionToken, when set, must accompany the key (temporary credentials).
+	SessionToken string `json:"sessionToken,omitempty"`
+	// Expires, when set, is when temporary credentials stop working.
+	Expires *time.Time `json:"expires,omitempty"`
+	// UserARN names the user in denials ("User: {UserARN} is not authorized …"); empty means
+	// arn:aws:iam::{account}:user/{UserName}.
+	UserARN  string `json:"userArn,omitempty"`
+	UserName string `json:"userName,omitempty"`
+	// Disabled keys are refused as unknown (AWS's Inactive status).
+	Disabled bool              `json:"disabled,omitempty"`
+	Policies []json.RawMessage `json:"policies,omitempty"`
 }

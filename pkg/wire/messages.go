@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Error codes carried in replies (Code fields) and their HTTP statuses.
 const (
@@ -56,6 +59,78 @@ type AuthzRequest struct {
 	JWT    *JWTAuthorizer `json:"jwt,omitempty"`
 	Token  string         `json:"token,omitempty"`
 	Scopes []string       `json:"scopes,omitempty"`
+
+	// Custom, when set, guards the route with a custom (Lambda-style) authorizer: authz builds
+	// the authorizer event from the request facts below and asks the function on the bus.
+	Custom *CustomAuthorizer `json:"custom,omitempty"`
+	// Request facts a REQUEST authorizer (and the identity sources) read. Header names are
+	// matched case-insensitively.
+	Headers           map[string]string   `json:"headers,omitempty"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders,omitempty"`
+	Query             map[string]string   `json:"query,omitempty"`
+	MultiValueQuery   map[string][]string `json:"multiValueQuery,omitempty"`
+	RawQuery          string              `json:"rawQuery,omitempty"`
+	PathParams        map[string]string   `json:"pathParams,omitempty"`
+	StageVariables    map[string]string   `json:"stageVariables,omitempty"`
+	// Context holds $context values an identity source may name ("context.requestId" reads
+	// Context["requestId"]); RequestID, ResourcePath, AccountID and RouteKey fill the event's
+	// requestContext.
+	Context      map[string]string `json:"context,omitempty"`
+	RequestID    string            `json:"requestId,omitempty"`
+	ResourcePath string            `json:"resourcePath,omitempty"`
+	AccountID    string            `json:"accountId,omitempty"`
+	RouteKey     string            `json:"routeKey,omitempty"`
+}
+
+// Custom authorizer types.
+const (
+	AuthorizerToken   = "TOKEN"
+	AuthorizerRequest = "REQUEST"
+)
+
+// CustomAuthorizer is a custom (Lambda-style) authorizer's configuration, as the edge sends it
+// from the deployment (model.Authorizer).
+type CustomAuthorizer struct {
+	ID   string `json:"id"`
+	Type string `json:"type"` // AuthorizerToken or AuthorizerRequest
+	// FunctionSubject is the NATS subject of the authorizer function. The edge derives it with
+	// AuthorizerSubject from the authorizer's authorizerUri.
+	FunctionSubject string `json:"functionSubject"`
+	// IdentitySource is AWS's identitySource: for TOKEN one header
+	// ("method.request.header.Authorization"); for REQUEST a comma-separated list of
+	// method.request.header.X, method.request.querystring.X, stageVariables.X, context.X, or,
+	// for HTTP APIs, $request.header.X, $request.querystring.X, $stageVariables.X, $context.X.
+	// A missing or empty source is 401 without calling the function.
+	IdentitySource string `json:"identitySource,omitempty"`
+	// IdentityValidationExpression (TOKEN): a token that does not match it is 401 without
+	// calling the function.
+	IdentityValidationExpression string `json:"identityValidationExpression,omitempty"`
+	// PayloadFormat is an HTTP API authorizer's authorizerPayloadFormatVersion: "1.0" or
+	// "2.0". Empty means a REST API authorizer.
+	PayloadFormat string `json:"payloadFormat,omitempty"`
+	// EnableSimpleResponses (HTTP API, 2.0): the function answers {isAuthorized, context}.
+	EnableSimpleResponses bool `json:"enableSimpleResponses,omitempty"`
+	// TTLSeconds is authorizerResultTtlInSeconds; nil means 300, 0 turns caching off, at
+	// most 3600.
+	TTLSeconds *int `json:"ttlSeconds,omitempty"`
+}
+
+// AuthorizerSubject is the subject of a custom authorizer's function: for an authorizerUri
+// naming a Lambda function
+// (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}/invocations,
+// or a bare function ARN) LambdaSubject(name), otherwise the URI itself, taken as a subject.
+func AuthorizerSubject(uri string) string {
+	s := uri
+	if _, rest, ok := strings.Cut(s, "/functions/"); ok {
+		s = strings.TrimSuffix(rest, "/invocations")
+	}
+	if _, name, ok := strings.Cut(s, ":function:"); ok && strings.HasPrefix(s, "arn:") {
+		if i := strings.IndexByte(name, ':'); i >= 0 { // a qualifier (version or alias)
+			name = name[:i]
+		}
+		return LambdaSubject(name)
+	}
+	return uri
 }
 
 // JWTAuthorizer is a JWT authorizer's configuration (AWS's JwtConfiguration), as the edge sends
@@ -82,12 +157,53 @@ type AuthzDecision struct {
 	// UsageKey is the identity that usage-plan throttling and quotas count against.
 	UsageKey   string `json:"usageKey,omitempty"`
 	TTLSeconds int    `json:"ttlSeconds"`
+
+	// GatewayResponse, when set, names the gateway response type the edge renders for a
+	// denial or failure (e.g. "UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE",
+	// "AUTHORIZER_CONFIGURATION_ERROR", "INVALID_SIGNATURE", "EXPIRED_TOKEN",
+	// "MISSING_AUTHENTICATION_TOKEN"); its status is StatusOf(Code) unless the type says
+	// otherwise. Empty: the edge picks by Code as before.
+	GatewayResponse string `json:"gatewayResponse,omitempty"`
+	// CapitalMessage tells the edge to write the body with a capital M,
+	// {"Message":"…"}, as AWS does for policy denials (custom authorizer Deny, IAM and
+	// resource-policy denials) instead of {"message":"…"}.
+	CapitalMessage bool `json:"capitalMessage,omitempty"`
+	// CacheKeyExtra is what, beyond the request's identity, the decision was keyed by
+	// (authzclient sets it to a digest of the identity-source values of a custom authorizer);
+	// informational.
+	CacheKeyExtra string `json:"cacheKeyExtra,omitempty"`
+	// Policy is the policy document a custom authorizer answered (REST and payload 1.0). The
+	// client caches it and evaluates each request's method ARN against it, as AWS caches the
+	// whole policy: Allow is then the decision for the request's MethodARN only.
+	Policy json.RawMessage `json:"policy,omitempty"`
+}
+
+// CredentialsRequest asks authz for an IAM access key's credentials and policies.
+type CredentialsRequest struct {
+	AccessKeyID string `json:"accessKeyId"`
+}
+
+// CredentialsReply answers a CredentialsRequest. Found false means the key is unknown (or
+// disabled). Root credentials (the admin's) pass every IAM check; otherwise Policies are the
+// user's identity policies (IAM policy documents).
+type CredentialsReply struct {
+	Found           bool              `json:"found"`
+	SecretAccessKey string            `json:"secretAccessKey,omitempty"`
+	SessionToken    string            `json:"sessionToken,omitempty"`
+	Expires         int64             `json:"expires,omitempty"` // unix millis; 0 = never
+	PrincipalARN    string            `json:"principalArn,omitempty"`
+	Policies        []json.RawMessage `json:"policies,omitempty"`
+	Root            bool              `json:"root,omitempty"`
+	Code            string            `json:"code,omitempty"` // CodeBadRequest, CodeInternal
 }
 
 // Invalidation tells edges to drop cached decisions. APIKeyHash empty with All set drops all.
 type Invalidation struct {
 	APIKeyHash string `json:"apiKeyHash,omitempty"`
 	All        bool   `json:"all,omitempty"`
+	// AccessKeyID names an IAM access key whose record changed: edges drop its cached
+	// credentials and policies.
+	AccessKeyID string `json:"accessKeyId,omitempty"`
 }
 
 // LeaseRequest asks ratelimit for up to Want tokens of a bucket.

@@ -122,3 +122,15 @@ const (
 	HeartbeatInterval = 1 * time.Second
 	HeartbeatTimeout  = 5 * time.Second
 )
+
+// SubjectAuthzCredentials takes a CredentialsRequest and answers a CredentialsReply: the
+// secret and policies of an IAM access key, so that an edge verifies SigV4 signatures and
+// evaluates policies locally (authzclient caches the answer until an Invalidation names the
+// key).
+const SubjectAuthzCredentials = Prefix + "authz.credentials"
+
+// KeyIAMUsersPrefix prefixes the IAM credential records (model.IAMCredential) in ConfigBucket.
+const KeyIAMUsersPrefix = "iam.users."
+
+// KeyIAMUser is the key of the IAM credential record of an access key id.
+func KeyIAMUser(accessKeyID string) string { return KeyIAMUsersPrefix + accessKeyID }

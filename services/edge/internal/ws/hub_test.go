@@ -79,7 +79,7 @@ func TestCustomRoutes(t *testing.T) {
 		{"nested", "$request.body.m.kind", `{"m":{"kind":"sendmessage"}}`, `send:{"m":{"kind":"sendmessage"}}`},
 		{"no route to $connect", "$request.body.action", `{"action":"$connect"}`, `default:{"action":"$connect"}`},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := wsAPI(tt.expr,
 				natsRoute("sendmessage", "chat.send"),
@@ -88,7 +88,7 @@ func TestCustomRoutes(t *testing.T) {
 				natsRoute(RouteConnect, "chat.none"), // no responder: must never be used for messages
 			)
 			api.Routes[3].Integration.Type = "MOCK"
-			e := startEdge(t, s, "edge-"+strconv.Itoa(len(tt.name)), testConfig(), api)
+			e := startEdge(t, s, "edge-"+strconv.Itoa(i), testConfig(), api)
 			c := dial(t, e)
 			if err := c.WriteMessage(websocket.TextMessage, []byte(tt.msg)); err != nil {
 				t.Fatal(err)

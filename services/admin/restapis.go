@@ -32,6 +32,9 @@ func decodeBody(body []byte, v any) error {
 
 // loadAPI reads an API or answers AWS's 404.
 func loadAPI(ctx context.Context, st *store, id string) (*model.RestAPI, uint64, error) {
+	if !validKeyToken(id) {
+		return nil, 0, notFound("Invalid API identifier specified")
+	}
 	var a model.RestAPI
 	rev, err := st.get(ctx, wire.KeyRestAPI(id), &a)
 	if errors.Is(err, errNotFound) {

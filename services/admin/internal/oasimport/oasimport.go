@@ -109,6 +109,7 @@ func load(data []byte) (*openapi3.T, error) {
 		doc.Paths = openapi3.NewPaths()
 	}
 	declarePathParams(doc)
+	addMissingResponses(doc)
 	err := doc.Validate(context.Background(),
 		openapi3.DisableExamplesValidation(),
 		openapi3.DisableSchemaDefaultsValidation(),
@@ -119,6 +120,22 @@ func load(data []byte) (*openapi3.T, error) {
 		return nil, invalid("%v", err)
 	}
 	return doc, nil
+}
+
+// addMissingResponses gives an operation without "responses" an empty set: API Gateway
+// imports such operations (with a warning), kin-openapi's validation refuses them.
+func addMissingResponses(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		for _, op := range item.Operations() {
+			if op != nil && op.Responses.Len() == 0 {
+				op.Responses = openapi3.NewResponses(openapi3.WithStatus(200, &openapi3.ResponseRef{
+					Value: openapi3.NewResponse().WithDescription("200 response")}))
+			}
+		}
+	}
 }
 
 // declarePathParams adds the path parameters a template names but an operation does not

@@ -211,3 +211,15 @@ func testConfig() Config {
 	cfg.IntegrationTimeout = 5 * time.Second
 	return cfg
 }
+
+// waitCount waits until the hub holds n sockets: a client's handshake completes a moment
+// before the hub registers its socket.
+func waitCount(t testing.TB, h *Hub, n int) {
+	t.Helper()
+	natstest.Eventually(t, waitFor, func() error {
+		if got := h.Count(); got != n {
+			return fmt.Errorf("Count() = %d, want %d", got, n)
+		}
+		return nil
+	})
+}

@@ -46,9 +46,7 @@ func TestDefaultRouteRoundTrip(t *testing.T) {
 	if m.Header.Get(wire.HeaderConnectionID) == "" || m.Header.Get(wire.HeaderRequestID) == "" {
 		t.Errorf("connection id %q / request id %q: want both set", m.Header.Get(wire.HeaderConnectionID), m.Header.Get(wire.HeaderRequestID))
 	}
-	if e.hub.Count() != 1 {
-		t.Errorf("Count() = %d, want 1", e.hub.Count())
-	}
+	waitCount(t, e.hub, 1)
 	// A binary message goes through untouched and comes back binary.
 	bin := []byte{0xff, 0x00, 0xfe}
 	if err := c.WriteMessage(websocket.BinaryMessage, bin); err != nil {
@@ -345,6 +343,7 @@ func TestDeliveries(t *testing.T) {
 		natsRoute(RouteConnect, "chat.connect"), natsRoute(RouteDisconnect, "chat.disconnect")))
 	c := dial(t, e)
 	id := conn.waitN(t, 1)[0].Header.Get(wire.HeaderConnectionID)
+	waitCount(t, e.hub, 1)
 
 	if resp := deliver(t, be, "edge-a", wire.Delivery{Op: wire.ManagePost, ConnectionID: id, Data: []byte("pushed")}); resp.Code != wire.CodeOK {
 		t.Fatalf("post = %+v, want OK", resp)
@@ -397,6 +396,7 @@ func TestSlowReaderDisconnected(t *testing.T) {
 	}
 	defer c.Close()
 	id := conn.waitN(t, 1)[0].Header.Get(wire.HeaderConnectionID)
+	waitCount(t, e.hub, 1)
 
 	payload := bytes.Repeat([]byte("z"), 64<<10)
 	gone := false

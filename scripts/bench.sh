@@ -199,6 +199,8 @@ CONF
   have_nginx=1
 fi
 
+[ "$have_nginx" = 1 ] || log "skipping the nginx row: $nginx_skip"
+
 if [ -z "${NO_WRK:-}" ] && command -v wrk >/dev/null; then tool="wrk -t$THREADS -c$CONNS"; else tool="loadgen -c $CONNS"; fi
 
 # load NAME URL [HEADER...]: a warm-up, then DURATION of load; the report goes to $tmp/NAME.txt.

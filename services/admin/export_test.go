@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"sort"
@@ -23,7 +24,8 @@ func shape(t *testing.T, e *env, apiID string) map[string]string {
 				in = *m.MethodIntegration
 			}
 			ms = append(ms, verb+":"+in.Type+":"+in.URI+":"+in.HTTPMethod+":"+
-				map[bool]string{true: "key", false: "open"}[m.APIKeyRequired]+":"+m.OperationName)
+				map[bool]string{true: "key", false: "open"}[m.APIKeyRequired]+":"+m.OperationName+":"+m.AuthorizationType+":"+
+				fmt.Sprint(in.TimeoutInMillis, len(in.IntegrationResponses), len(m.RequestParameters), m.RequestValidatorID != ""))
 		}
 		sort.Strings(ms)
 		out[p] = strings.Join(ms, ",")

@@ -57,8 +57,8 @@ func TestImportOpenAPI3YAML(t *testing.T) {
 	if get.MethodResponses["200"].ResponseModels["application/json"] != "Pets" {
 		t.Errorf("GET /pets methodResponses = %+v", get.MethodResponses)
 	}
-	if pet.ResourceMethods["GET"].APIKeyRequired {
-		t.Errorf("GET /pets/{petId} must not require an api key")
+	if pm := pet.ResourceMethods["GET"]; pm.APIKeyRequired || pm.AuthorizationType != "CUSTOM" || pm.AuthorizerID == "" {
+		t.Errorf("GET /pets/{petId} = %+v, want a CUSTOM authorizer and no api key", pm)
 	}
 
 	var m model.Method
@@ -98,6 +98,10 @@ func TestImportOpenAPI3YAML(t *testing.T) {
 	}
 	if postM.RequestModels["application/json"] != "Pet" {
 		t.Errorf("POST requestModels = %v", postM.RequestModels)
+	}
+	if len(stored.Authorizers) != 1 || stored.Authorizers[0].Name != "tok" || stored.Authorizers[0].AuthorizerURI != "auth.check" ||
+		stored.Authorizers[0].ID != pet.ResourceMethods["GET"].AuthorizerID {
+		t.Errorf("authorizers = %+v", stored.Authorizers)
 	}
 	if gr := stored.GatewayResponses["MISSING_AUTHENTICATION_TOKEN"]; gr.StatusCode != "404" {
 		t.Errorf("gateway responses = %+v", stored.GatewayResponses)

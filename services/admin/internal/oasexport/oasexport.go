@@ -18,7 +18,35 @@ const (
 	TypeSwagger = "swagger"
 )
 
-const apiKeyScheme = "api_key"
+const (
+	apiKeyScheme = "api_key"
+	sigv4Scheme  = "sigv4"
+)
+
+func authorizerScheme(a *model.Authorizer) map[string]any {
+	x := map[string]any{"type": strings.ToLower(a.Type)}
+	if a.AuthorizerURI != "" {
+		x["authorizerUri"] = a.AuthorizerURI
+	}
+	if a.IdentitySource != "" {
+		x["identitySource"] = a.IdentitySource
+	}
+	if a.IdentityValidationExpression != "" {
+		x["identityValidationExpression"] = a.IdentityValidationExpression
+	}
+	if a.AuthorizerResultTTLInSeconds != nil {
+		x["authorizerResultTtlInSeconds"] = *a.AuthorizerResultTTLInSeconds
+	}
+	header := "Authorization"
+	if h, ok := strings.CutPrefix(a.IdentitySource, "method.request.header."); ok && !strings.Contains(h, ",") {
+		header = h
+	}
+	return map[string]any{
+		"type": "apiKey", "name": header, "in": "header",
+		"x-amazon-apigateway-authtype":   "custom",
+		"x-amazon-apigateway-authorizer": x,
+	}
+}
 
 // Export returns the document of api deployed at stage. withExtensions adds the integrations,
 // validators, gateway responses and other x-amazon-apigateway-* extensions.
@@ -44,8 +72,12 @@ func Export(api *model.RestAPI, stage, typ string, withExtensions bool) (map[str
 	for _, v := range api.RequestValidators {
 		validators[v.ID] = v.Name
 	}
+	authorizers := map[string]string{} // id -> name
+	for _, a := range api.Authorizers {
+		authorizers[a.ID] = a.Name
+	}
 	paths := map[string]any{}
-	needKey := false
+	needKey, needIAM := false, false
 	for _, r := range api.Resources {
 		if len(r.ResourceMethods) == 0 {
 			continue
@@ -55,6 +87,24 @@ func Export(api *model.RestAPI, stage, typ string, withExtensions bool) (map[str
 			op := operation(&m, r.Path, oas3, withExtensions, validators)
 			if m.APIKeyRequired {
 				needKey = true
+			}
+			var sec []any
+			if m.APIKeyRequired {
+				sec = append(sec, map[string]any{apiKeyScheme: []any{}})
+			}
+			if name, ok := authorizers[m.AuthorizerID]; ok && withExtensions {
+				scopes := []any{}
+				for _, sc := range m.AuthorizationScopes {
+					scopes = append(scopes, sc)
+				}
+				sec = append(sec, map[string]any{name: scopes})
+			}
+			if m.AuthorizationType == model.AuthIAM && withExtensions {
+				needIAM = true
+				sec = append(sec, map[string]any{sigv4Scheme: []any{}})
+			}
+			if len(sec) > 0 {
+				op["security"] = sec
 			}
 			if verb == "ANY" {
 				if withExtensions {
@@ -72,6 +122,14 @@ func Export(api *model.RestAPI, stage, typ string, withExtensions bool) (map[str
 	schemes := map[string]any{}
 	if needKey {
 		schemes[apiKeyScheme] = map[string]any{"type": "apiKey", "name": "x-api-key", "in": "header"}
+	}
+	if withExtensions {
+		if needIAM {
+			schemes[sigv4Scheme] = map[string]any{"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
+		}
+		for _, a := range api.Authorizers {
+			schemes[a.Name] = authorizerScheme(&a)
+		}
 	}
 	models := map[string]any{}
 	for _, m := range api.Models {
@@ -218,9 +276,6 @@ func operation(m *model.Method, path string, oas3, withExt bool, validators map[
 		responses["200"] = map[string]any{"description": "200 response"}
 	}
 	op["responses"] = responses
-	if m.APIKeyRequired {
-		op["security"] = []any{map[string]any{apiKeyScheme: []any{}}}
-	}
 	if withExt {
 		if name, ok := validators[m.RequestValidatorID]; ok {
 			op["x-amazon-apigateway-request-validator"] = name

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
@@ -34,6 +35,9 @@ const (
 	gatewayRespExt  = "x-amazon-apigateway-gateway-responses"
 	apiKeySourceExt = "x-amazon-apigateway-api-key-source"
 	binaryTypesExt  = "x-amazon-apigateway-binary-media-types"
+	authorizerExt   = "x-amazon-apigateway-authorizer"
+	authTypeExt     = "x-amazon-apigateway-authtype"
+	maxAuthorizers  = 10
 )
 
 // ErrInvalid wraps every problem found in a document; its message is safe to show to the client.
@@ -280,15 +284,16 @@ func convertIntegration(where string, raw any) (*model.Integration, error) {
 }
 
 type converter struct {
-	doc        *openapi3.T
-	newID      func() string
-	api        model.RestAPI
-	validators map[string]string // name -> id
-	byPath     map[string]int    // path -> index in api.Resources
+	doc         *openapi3.T
+	newID       func() string
+	api         model.RestAPI
+	validators  map[string]string            // name -> id
+	authorizers map[string]*model.Authorizer // security scheme name -> authorizer
+	byPath      map[string]int               // path -> index in api.Resources
 }
 
 func convert(doc *openapi3.T, newID func() string) (model.RestAPI, error) {
-	c := &converter{doc: doc, newID: newID, validators: map[string]string{}, byPath: map[string]int{}}
+	c := &converter{doc: doc, newID: newID, validators: map[string]string{}, byPath: map[string]int{}, authorizers: map[string]*model.Authorizer{}}
 	c.api = model.RestAPI{
 		Name:        doc.Info.Title,
 		Description: doc.Info.Description,
@@ -298,6 +303,9 @@ func convert(doc *openapi3.T, newID func() string) (model.RestAPI, error) {
 		return model.RestAPI{}, err
 	}
 	if err := c.models(); err != nil {
+		return model.RestAPI{}, err
+	}
+	if err := c.authorizersFromSchemes(); err != nil {
 		return model.RestAPI{}, err
 	}
 	c.resource("/")
@@ -575,6 +583,20 @@ func (c *converter) method(where, httpMethod string, item *openapi3.PathItem, op
 			if scheme == nil {
 				return model.Method{}, invalid("%s: security names undefined scheme %q", where, name)
 			}
+			if az := c.authorizers[name]; az != nil {
+				m.AuthorizationType, m.AuthorizerID = model.AuthCustom, az.ID
+				if az.Type == model.AuthCognito {
+					m.AuthorizationType = model.AuthCognito
+				}
+				if len(scopes) > 0 {
+					m.AuthorizationScopes = append(m.AuthorizationScopes, scopes...)
+				}
+				continue
+			}
+			if t, _ := scheme.Extensions[authTypeExt].(string); strings.EqualFold(t, "awsSigv4") {
+				m.AuthorizationType = model.AuthIAM
+				continue
+			}
 			if scheme.Type == "apiKey" && strings.EqualFold(scheme.Name, apiKeyHeader) && scheme.In == "header" {
 				m.APIKeyRequired = true
 				continue
@@ -610,6 +632,69 @@ func (c *converter) method(where, httpMethod string, item *openapi3.PathItem, op
 		m.MethodIntegration = in
 	}
 	return m, nil
+}
+
+// authorizersFromSchemes turns security schemes carrying x-amazon-apigateway-authorizer into
+// the API's authorizers (Lambda-style TOKEN/REQUEST authorizers are NATS subscribers here).
+func (c *converter) authorizersFromSchemes() error {
+	if c.doc.Components == nil {
+		return nil
+	}
+	names := make([]string, 0, len(c.doc.Components.SecuritySchemes))
+	for n, ref := range c.doc.Components.SecuritySchemes {
+		if ref != nil && ref.Value != nil {
+			if _, ok := ref.Value.Extensions[authorizerExt]; ok {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) > maxAuthorizers {
+		return invalid("too many authorizers: %d > %d", len(names), maxAuthorizers)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		scheme := c.doc.Components.SecuritySchemes[n].Value
+		var x struct {
+			Type                         string      `json:"type"`
+			AuthorizerURI                string      `json:"authorizerUri"`
+			IdentitySource               string      `json:"identitySource"`
+			IdentityValidationExpression string      `json:"identityValidationExpression"`
+			AuthorizerResultTTLInSeconds *flexString `json:"authorizerResultTtlInSeconds"`
+		}
+		if err := decodeExt("securitySchemes."+n+" "+authorizerExt, scheme.Extensions[authorizerExt], &x); err != nil {
+			return err
+		}
+		az := &model.Authorizer{ID: c.newID(), Name: n, AuthorizerURI: x.AuthorizerURI,
+			IdentitySource: x.IdentitySource, IdentityValidationExpression: x.IdentityValidationExpression}
+		switch strings.ToLower(x.Type) {
+		case "token":
+			az.Type = "TOKEN"
+			if az.IdentitySource == "" && scheme.In == "header" && scheme.Name != "" {
+				az.IdentitySource = "method.request.header." + scheme.Name
+			}
+		case "request":
+			az.Type = "REQUEST"
+		case "cognito_user_pools":
+			az.Type = model.AuthCognito
+		case "jwt":
+			az.Type = model.AuthJWT
+		default:
+			return invalid("securitySchemes.%s %s: unknown authorizer type %q", n, authorizerExt, x.Type)
+		}
+		if (az.Type == "TOKEN" || az.Type == "REQUEST") && az.AuthorizerURI == "" {
+			return invalid("securitySchemes.%s %s: authorizerUri is required", n, authorizerExt)
+		}
+		if x.AuthorizerResultTTLInSeconds != nil {
+			ttl, err := strconv.Atoi(string(*x.AuthorizerResultTTLInSeconds))
+			if err != nil || ttl < 0 || ttl > 3600 {
+				return invalid("securitySchemes.%s %s: authorizerResultTtlInSeconds must be 0-3600", n, authorizerExt)
+			}
+			az.AuthorizerResultTTLInSeconds = &ttl
+		}
+		c.authorizers[n] = az
+		c.api.Authorizers = append(c.api.Authorizers, *az)
+	}
+	return nil
 }
 
 func (c *converter) scheme(name string) *openapi3.SecurityScheme {

@@ -100,3 +100,61 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+func TestConvertAuthorizers(t *testing.T) {
+	doc := `openapi: 3.0.1
+info: {title: t, version: "1"}
+paths:
+  /secure:
+    get:
+      security: [{tok: []}]
+      responses: {"200": {description: ok}}
+  /iam:
+    get:
+      security: [{sigv4: []}]
+      responses: {"200": {description: ok}}
+components:
+  securitySchemes:
+    tok:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: token
+        authorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123:function:auth/invocations
+        authorizerResultTtlInSeconds: 300
+    sigv4:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: awsSigv4
+`
+	api, err := Convert([]byte(doc), seqIDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Authorizers) != 1 {
+		t.Fatalf("authorizers = %+v", api.Authorizers)
+	}
+	az := api.Authorizers[0]
+	if az.Type != "TOKEN" || az.IdentitySource != "method.request.header.Authorization" || az.AuthorizerResultTTLInSeconds == nil || *az.AuthorizerResultTTLInSeconds != 300 {
+		t.Errorf("authorizer = %+v", az)
+	}
+	for _, r := range api.Resources {
+		m, ok := r.ResourceMethods["GET"]
+		if !ok {
+			continue
+		}
+		switch r.Path {
+		case "/secure":
+			if m.AuthorizationType != "CUSTOM" || m.AuthorizerID != az.ID {
+				t.Errorf("GET /secure = %+v", m)
+			}
+		case "/iam":
+			if m.AuthorizationType != "AWS_IAM" {
+				t.Errorf("GET /iam = %+v", m)
+			}
+		}
+	}
+}

@@ -280,6 +280,8 @@ fi
 prop_p50=$(awk '/^ +50%/ { print $2 }' "$tmp/propagation.txt")
 prop_p99=$(awk '/^ +99%/ { print $2 }' "$tmp/propagation.txt")
 prop_max=$(awk '/^ +max/ { print $2 }' "$tmp/propagation.txt")
+prop_cmd=$(sed -nE 's/^ +deploy command (.*)$/\1/p' "$tmp/propagation.txt")
+prop_polls=$(sed -nE 's/^Propagation: .* ([0-9]+) polls$/\1/p' "$tmp/propagation.txt")
 
 echo
 echo "## make bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc 2>/dev/null || echo '?') cores, $tool, $DURATION per row, GET /pets/1"
@@ -302,7 +304,7 @@ else
 fi
 echo "- API key + throttling / no auth: $(ratio "$k_rps" "$o_rps"); portico / direct: $(ratio "$o_rps" "$d_rps")"
 echo "- Redis (${redis_note:-$REDIS_URL}), throttled row: $redis_line"
-echo "- deployment propagation (deploy returns → edge serves the new body, $ROUNDS re-imports + deploys): p50 $prop_p50, p99 $prop_p99, max $prop_max"
+echo "- deployment propagation (deploy returns → edge serves the new body, $ROUNDS re-imports + deploys): p50 $prop_p50, p99 $prop_p99, max $prop_max ($prop_polls polls in all: $ROUNDS means every round was live at the first poll); the deploy command itself: $prop_cmd"
 if [ $((d_non + d_err + o_non + o_err + k_non + k_err + ${n_non:-0} + ${n_err:-0})) -gt 0 ]; then
   echo "- WARNING: some rows had non-2xx answers or socket errors; their req/s include them"
 fi

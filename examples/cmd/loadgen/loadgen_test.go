@@ -229,6 +229,9 @@ func TestPropagation(t *testing.T) {
 	if !strings.Contains(out.String(), "Propagation: 5 deploys") || !regexp.MustCompile(`(?m)^\s+99%\s+[0-9.]+(us|ms|s)$`).MatchString(out.String()) {
 		t.Errorf("report = %q, want 5 deploys and a 99%% line", out.String())
 	}
+	if !regexp.MustCompile(`(?m)^\s+deploy command 50% [0-9.]+(us|ms|s), 99% [0-9.]+(us|ms|s)$`).MatchString(out.String()) {
+		t.Errorf("report = %q, want the deploy command's own timing", out.String())
+	}
 	if b, _ := os.ReadFile(state); string(b) != "v5" {
 		t.Errorf("state after 5 rounds = %q, want v5", b)
 	}

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # make bench: the example route under load through Portico, next to the same backend logic
 # served directly over HTTP and (when nginx is installed) nginx proxying it; Redis commands per
-# 1,000 throttled requests; deployment propagation (deploy returns -> edge serves the new body).
+# 1,000 throttled requests; an edge in a process apart from NATS (the other layout); deployment
+# propagation (deploy returns -> edge serves the new body).
 # Prints a markdown table at the end. Every process it starts is stopped on exit.
 #
 # Env: DURATION (10s), CONNS (64), THREADS (wrk threads, 2), WARMUP (1s, 0 = none), ROUNDS
 # (propagation deploys, 20), PORTICO / PETSTORE (binaries, bin/…), LOADGEN (a built
 # examples/cmd/loadgen; built into a temp dir when unset), BENCH_REDIS_URL (default: a private
 # redis-server on a free port when installed, else redis://127.0.0.1:6379), NO_WRK=1 (use loadgen
-# even when wrk is installed), NO_NGINX=1.
+# even when wrk is installed), NO_NGINX=1, NO_SPLIT=1 (no edge-apart-from-NATS row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -249,6 +250,23 @@ load open "$open_url/pets/1"
 load keyed "$keyed_url/pets/1" "x-api-key: $key"
 [ "$have_redis_cli" = 1 ] && commandstats >"$tmp/redis.after"
 
+# The other layout (DESIGN §9): an edge in its own process, NATS in the first portico's.
+have_split=0
+split_skip="NO_SPLIT set"
+if [ -z "${NO_SPLIT:-}" ]; then
+  SPLIT_PORT="${SPLIT_PORT:-$(port)}"; ports+=("$SPLIT_PORT")
+  start portico-edge "$PORTICO" serve --services=edge --nats "nats://127.0.0.1:$NATS_PORT" \
+    --http-addr "127.0.0.1:$SPLIT_PORT" --log-level warn
+  split_url="${open_url/127.0.0.1:$HTTP_PORT/127.0.0.1:$SPLIT_PORT}/pets/1"
+  if [ "$split_url" != "$open_url/pets/1" ] && wait_http "$split_url" 200; then
+    load split "$split_url"
+    have_split=1
+  else
+    split_skip="the edge-only portico did not serve $split_url"
+    log "skipping the split-layout row: $split_skip"
+  fi
+fi
+
 log "propagation: $ROUNDS re-imports + deploys of a MOCK route"
 export BENCH_PORTICO="$PORTICO" BENCH_ADMIN="$ADMIN" BENCH_MOCK_API="$mock_api"
 wait_http "$mock_url/version" 200 || die "the mock API is not served"
@@ -296,6 +314,12 @@ else
 fi
 row "portico → NATS_PROXY (no auth)" "$o_rps" "$o_p50" "$o_p99" "$o_non" "$o_err"
 row "portico + API key + throttling (Redis)" "$k_rps" "$k_p50" "$k_p99" "$k_non" "$k_err"
+if [ "$have_split" = 1 ]; then
+  read -r s_rps s_p50 s_p99 s_non s_err < <(stats split)
+  row "portico, edge process apart from NATS (no auth)" "$s_rps" "$s_p50" "$s_p99" "$s_non" "$s_err"
+else
+  echo "| portico, edge process apart from NATS (no auth) | skipped: $split_skip | | | |"
+fi
 echo
 if [ "$have_nginx" = 1 ]; then
   echo "- portico / nginx: $(ratio "$o_rps" "$n_rps") (no auth), $(ratio "$k_rps" "$n_rps") (API key + throttling; goal ≥ 1.25×)"
@@ -303,8 +327,9 @@ else
   echo "- portico / nginx: n/a (nginx skipped: $nginx_skip)"
 fi
 echo "- API key + throttling / no auth: $(ratio "$k_rps" "$o_rps"); portico / direct: $(ratio "$o_rps" "$d_rps")"
+[ "$have_split" = 1 ] && echo "- edge apart from NATS / embedded NATS: $(ratio "$s_rps" "$o_rps")"
 echo "- Redis (${redis_note:-$REDIS_URL}), throttled row: $redis_line"
 echo "- deployment propagation (deploy returns → edge serves the new body, $ROUNDS re-imports + deploys): p50 $prop_p50, p99 $prop_p99, max $prop_max ($prop_polls polls in all: $ROUNDS means every round was live at the first poll); the deploy command itself: $prop_cmd"
-if [ $((d_non + d_err + o_non + o_err + k_non + k_err + ${n_non:-0} + ${n_err:-0})) -gt 0 ]; then
+if [ $((d_non + d_err + o_non + o_err + k_non + k_err + ${n_non:-0} + ${n_err:-0} + ${s_non:-0} + ${s_err:-0})) -gt 0 ]; then
   echo "- WARNING: some rows had non-2xx answers or socket errors; their req/s include them"
 fi

@@ -1,6 +1,5 @@
-// Package e2e holds end-to-end tests of the edge's WebSocket hub with the real connections
-// service: two hubs on two NATS connections, the registry, @connections across edges,
-// broadcast and groups. It is a module of its own, inside the edge's tree so that it may import
-// the hub (an internal package), and apart from the edge module so that the edge never depends
-// on another service: only cmd/portico and e2e tests wire services together.
+// Package e2e holds end-to-end tests that wire several services together, which only
+// cmd/portico and this module may do: the edge's WebSocket hub (services/edge/ws) with the
+// real connections service — two hubs on two NATS connections, the registry, @connections
+// across edges, broadcast and groups.
 package e2e

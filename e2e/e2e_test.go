@@ -14,7 +14,7 @@ import (
 	"github.com/portico/portico/pkg/natstest"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/connections"
-	"github.com/portico/portico/services/edge/internal/ws"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 func httpDo(t *testing.T, method, url string, body []byte) (int, http.Header, []byte) {

@@ -1,4 +1,4 @@
-module github.com/portico/portico/services/edge/internal/ws/e2e
+module github.com/portico/portico/e2e
 
 go 1.26.8
 
@@ -55,8 +55,8 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/portico/portico/pkg => ../../../../../pkg
+replace github.com/portico/portico/pkg => ../pkg
 
-replace github.com/portico/portico/services/connections => ../../../../connections
+replace github.com/portico/portico/services/connections => ../services/connections
 
-replace github.com/portico/portico/services/edge => ../../..
+replace github.com/portico/portico/services/edge => ../services/edge

@@ -18,7 +18,7 @@ import (
 	"github.com/portico/portico/pkg/natstest"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/connections"
-	"github.com/portico/portico/services/edge/internal/ws"
+	"github.com/portico/portico/services/edge/ws"
 	"github.com/valyala/fasthttp"
 )
 

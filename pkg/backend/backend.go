@@ -95,7 +95,7 @@ func New(nc *nats.Conn, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", cfg.Name, err)
 	}
-	return &Service{svc: svc, tracer: cfg.Tracer.Tracer("portico/backend"), queue: cfg.QueueGroup}, nil
+	return &Service{svc: svc, tracer: cfg.Tracer.Tracer("github.com/portico/portico/pkg/backend"), queue: cfg.QueueGroup}, nil
 }
 
 // Handle serves subject (an integration's uri) with h.

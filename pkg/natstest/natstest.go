@@ -128,3 +128,14 @@ func Eventually(t testing.TB, total time.Duration, fn func() error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// ConnectURL opens a client connection to url, closed when the test ends.
+func ConnectURL(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("natstest: connect %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}

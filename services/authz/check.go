@@ -14,6 +14,7 @@ import (
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/authz/internal/jwtauth"
+	"github.com/portico/portico/services/authz/internal/keyindex"
 )
 
 // Public messages of denials, as AWS words them.
@@ -113,7 +114,7 @@ func (s *Service) decide(ctx context.Context, req *wire.AuthzRequest) (wire.Auth
 		allow = d
 	}
 	if req.NeedAPIKey {
-		id, d, ok := s.decideAPIKey(req)
+		id, d, ok := s.decideAPIKey(ctx, req)
 		if !ok {
 			return d, resultDeny
 		}
@@ -128,7 +129,7 @@ func (s *Service) deny(code, msg string) wire.AuthzDecision {
 }
 
 // decideAPIKey checks the request's API key; ok false carries the denial.
-func (s *Service) decideAPIKey(req *wire.AuthzRequest) (string, wire.AuthzDecision, bool) {
+func (s *Service) decideAPIKey(ctx context.Context, req *wire.AuthzRequest) (string, wire.AuthzDecision, bool) {
 	deny := s.deny(wire.CodeForbidden, msgForbidden)
 	if req.APIKey == "" {
 		s.log.Debug("api key missing", "api_id", req.APIID, "stage", req.Stage)
@@ -136,6 +137,9 @@ func (s *Service) decideAPIKey(req *wire.AuthzRequest) (string, wire.AuthzDecisi
 	}
 	hash := model.HashAPIKey(req.APIKey)
 	k, ok := s.keys.Lookup(hash)
+	if !ok {
+		k, ok = s.readThrough(ctx, hash)
+	}
 	switch {
 	case !ok:
 		s.log.Debug("api key unknown", "api_id", req.APIID, "stage", req.Stage, "hash_prefix", hash[:8])
@@ -149,6 +153,37 @@ func (s *Service) decideAPIKey(req *wire.AuthzRequest) (string, wire.AuthzDecisi
 	}
 	return k.ID, wire.AuthzDecision{}, true
 }
+
+// readThrough looks an unknown key up in the bucket itself, so that a key used right after
+// admin created it is not refused while the watch is still on its way. A key found is put in
+// the index; the watch's own update for it then changes nothing.
+func (s *Service) readThrough(ctx context.Context, hash string) (*keyindex.Key, bool) {
+	if s.kv == nil {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, readThroughTimeout)
+	defer cancel()
+	idEntry, err := s.kv.Get(ctx, wire.KeyAPIKeyHash(hash))
+	if err != nil {
+		return nil, false
+	}
+	id := string(idEntry.Value())
+	rec, err := s.kv.Get(ctx, wire.KeyAPIKey(id))
+	if err != nil {
+		return nil, false
+	}
+	k, err := keyindex.Decode(id, rec.Value(), s.cfg.MaxRecordBytes)
+	if err != nil || k.Hash != hash {
+		return nil, false
+	}
+	if _, err := s.keys.Put(k); err != nil {
+		return nil, false
+	}
+	return s.keys.Lookup(hash)
+}
+
+// readThroughTimeout bounds the two KV reads of readThrough.
+const readThroughTimeout = 500 * time.Millisecond
 
 // decideJWT verifies the request's token; ok false carries the denial and its result label.
 func (s *Service) decideJWT(ctx context.Context, req *wire.AuthzRequest, allow wire.AuthzDecision) (wire.AuthzDecision, string, bool) {

@@ -54,6 +54,7 @@ type Service struct {
 	nc        *nats.Conn
 	metrics   *metrics
 	keys      *keyindex.Index
+	kv        jetstream.KeyValue // set in Run before checks are served; read-through for unknown keys
 	jwt       *jwtauth.Verifier
 	now       func() time.Time
 	jwtSem    chan struct{}
@@ -136,6 +137,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 
+	s.kv = kv
 	sub, err := s.nc.QueueSubscribe(wire.SubjectAuthzCheck, wire.QueueAuthz, s.handle)
 	if err != nil {
 		return fmt.Errorf("subscribing to checks: %w", err)

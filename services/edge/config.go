@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/portico/portico/services/edge/internal/ws"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 // Config is the edge's configuration.

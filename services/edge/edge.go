@@ -22,7 +22,7 @@ import (
 
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/wire"
-	"github.com/portico/portico/services/edge/internal/ws"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 // Authorizer decides whether a request may go on; pkg/authzclient implements it with a cache
@@ -89,7 +89,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps.Metrics = prometheus.NewRegistry()
 	}
 	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("service", "edge", "edge_id", cfg.EdgeID),
-		tracer: deps.Tracer.Tracer("portico/edge"), ready: make(chan struct{})}
+		tracer: deps.Tracer.Tracer("github.com/portico/portico/services/edge"), ready: make(chan struct{})}
 	empty := tables{}
 	s.tables.Store(&empty)
 	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID})

@@ -18,7 +18,7 @@ import (
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/route"
 	"github.com/portico/portico/pkg/wire"
-	"github.com/portico/portico/services/edge/internal/ws"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 // request is the per-request state the steps share.
@@ -32,6 +32,9 @@ type request struct {
 	decision wire.AuthzDecision
 }
 
+// statusPrefix starts the edge's own endpoints; "@" cannot begin a stage name.
+var statusPrefix = []byte("/@portico/")
+
 const (
 	pathStylePrefix = "/restapis/"
 	userRequest     = "_user_request_"
@@ -42,7 +45,7 @@ const (
 // /restapis/{api}/{stage}/_user_request_/{path}, or Host {api}.execute-api.{domain} with
 // /{stage}/{path}.
 func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string, ok bool) {
-	p := string(ctx.Path())
+	p := string(ctx.URI().PathOriginal())
 	if rest, found := strings.CutPrefix(p, pathStylePrefix); found {
 		apiID, rest, _ = strings.Cut(rest, "/")
 		stage, rest, _ = strings.Cut(rest, "/")
@@ -78,6 +81,10 @@ func splitHostPort(h string) (string, string, error) {
 func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	r := request{ctx: ctx, id: newRequestID()}
 	ctx.Response.Header.Set("x-amzn-RequestId", r.id)
+	if bytes.HasPrefix(ctx.URI().PathOriginal(), statusPrefix) {
+		s.status(ctx)
+		return
+	}
 	apiID, stage, path, ok := s.endpoint(ctx)
 	if !ok {
 		s.gatewayError(&r, gw.MissingAuthenticationToken, "")

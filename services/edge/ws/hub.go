@@ -85,7 +85,7 @@ func New(cfg Config, deps Deps) (*Hub, error) {
 		cfg:    cfg,
 		deps:   deps,
 		log:    log.With("component", "ws", "edge_id", deps.EdgeID),
-		tracer: tp.Tracer("github.com/portico/portico/services/edge/internal/ws"),
+		tracer: tp.Tracer("github.com/portico/portico/services/edge/ws"),
 		conns:  make(map[string]*conn),
 	}, nil
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/portico/portico/pkg/authzclient"
+	"github.com/portico/portico/pkg/lease"
+	"github.com/portico/portico/services/admin"
+	"github.com/portico/portico/services/authz"
+	"github.com/portico/portico/services/connections"
+	"github.com/portico/portico/services/edge"
+	"github.com/portico/portico/services/ratelimit"
+)
+
+// limiterAdapter lets pkg/lease's Limiter serve as the edge's Throttler.
+type limiterAdapter struct{ l *lease.Limiter }
+
+func (a limiterAdapter) Allow(ctx context.Context, key string, rate float64, burst int64) (bool, string) {
+	d := a.l.Allow(ctx, key, rate, burst)
+	return d.Allowed, d.Code
+}
+
+// serveAdminCredentials reads the admin credentials; in serve with neither set, test/test and a
+// warning.
+func serveAdminCredentials(d runtimeDeps) (id, secret string) {
+	id, secret = os.Getenv("PORTICO_ADMIN_ACCESS_KEY_ID"), os.Getenv("PORTICO_ADMIN_SECRET_ACCESS_KEY")
+	if id == "" && secret == "" {
+		d.log.Warn("PORTICO_ADMIN_ACCESS_KEY_ID and PORTICO_ADMIN_SECRET_ACCESS_KEY unset: admin accepts test/test")
+		return "test", "test"
+	}
+	return id, secret
+}
+
+// buildRoles constructs the selected services; nothing starts until their run funcs are called.
+func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner, error) {
+	var rs []runner
+	if roles["admin"] {
+		cfg := admin.DefaultConfig()
+		cfg.Addr = o.adminAddr
+		cfg.EdgeURL = "http://" + o.httpAddr
+		cfg.AccessKeyID, cfg.SecretAccessKey = serveAdminCredentials(d)
+		svc, err := admin.New(cfg, admin.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		if err != nil {
+			return nil, fmt.Errorf("admin: %w", err)
+		}
+		rs = append(rs, runner{"admin", svc.Run})
+	}
+	if roles["authz"] {
+		svc, err := authz.New(authz.DefaultConfig(), authz.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		if err != nil {
+			return nil, fmt.Errorf("authz: %w", err)
+		}
+		rs = append(rs, runner{"authz", svc.Run})
+	}
+	if roles["ratelimit"] {
+		cfg := ratelimit.DefaultConfig()
+		cfg.RedisURL = o.redisURL
+		svc, err := ratelimit.New(cfg, ratelimit.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: %w", err)
+		}
+		rs = append(rs, runner{"ratelimit", svc.Run})
+	}
+	if roles["connections"] {
+		svc, err := connections.New(connections.DefaultConfig(), connections.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		if err != nil {
+			return nil, fmt.Errorf("connections: %w", err)
+		}
+		rs = append(rs, runner{"connections", svc.Run})
+	}
+	if roles["edge"] {
+		ac, err := authzclient.New(d.nc, authzclient.DefaultConfig(), authzclient.WithTracerProvider(d.tracer), authzclient.WithLogger(d.log))
+		if err != nil {
+			return nil, fmt.Errorf("edge authz client: %w", err)
+		}
+		lcfg := lease.DefaultConfig()
+		lcfg.Tracer, lcfg.Logger, lcfg.EdgeID = d.tracer, d.log, o.edgeID
+		lim := lease.New(d.nc, lcfg)
+		cfg := edge.DefaultConfig()
+		cfg.Addr = o.httpAddr
+		cfg.EdgeID = o.edgeID
+		svc, err := edge.New(cfg, edge.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc,
+			Authz: ac, Limiter: limiterAdapter{lim}, Listener: o.edgeListener})
+		if err != nil {
+			return nil, fmt.Errorf("edge: %w", err)
+		}
+		rs = append(rs, runner{"edge", func(ctx context.Context) error {
+			if err := ac.Start(ctx); err != nil {
+				return err
+			}
+			return svc.Run(ctx)
+		}})
+	}
+	return rs, nil
+}

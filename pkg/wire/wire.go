@@ -61,8 +61,11 @@ func KeyDeployment(apiID, deploymentID string) string {
 	return KeyDeploymentsPrefix + apiID + "." + deploymentID
 }
 
-// KeyStage is the key of a stage of an API.
-func KeyStage(apiID, stage string) string { return KeyStagesPrefix + apiID + "." + stage }
+// KeyStage is the key of a stage of an API. "$" (HTTP APIs' "$default" stage) is not allowed
+// in KV keys and never in other stage names: it is written as "=".
+func KeyStage(apiID, stage string) string {
+	return KeyStagesPrefix + apiID + "." + strings.ReplaceAll(stage, "$", "=")
+}
 
 // KeyAPIKey is the key of an API key's record (which stores only the value's hash).
 func KeyAPIKey(id string) string { return KeyAPIKeysPrefix + id }
@@ -77,7 +80,7 @@ func ParseStageKey(key string) (apiID, stage string, ok bool) {
 		return "", "", false
 	}
 	apiID, stage, ok = strings.Cut(rest, ".")
-	return apiID, stage, ok && apiID != "" && stage != ""
+	return apiID, strings.ReplaceAll(stage, "=", "$"), ok && apiID != "" && stage != ""
 }
 
 // Reserved headers of the native integration message. The edge strips any request header that

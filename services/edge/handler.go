@@ -138,52 +138,6 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	s.integrate(spanCtx, &r)
 }
 
-// authorize runs the route's authorization; false means the response is written.
-func (s *Service) authorize(ctx context.Context, r *request) bool {
-	if !r.t.needAPIKey {
-		return true
-	}
-	req := wire.AuthzRequest{APIID: r.st.apiID, Stage: r.st.name, Method: string(r.ctx.Method()), Path: r.path,
-		APIKey: string(r.ctx.Request.Header.Peek("x-api-key")), NeedAPIKey: true}
-	d, err := s.deps.Authz.Check(ctx, &req)
-	if err != nil {
-		s.log.Error("authz check failed", "request_id", r.id, "err", err)
-		s.gatewayError(r, gw.AuthorizerFailure, "")
-		return false
-	}
-	if !d.Allow {
-		switch d.Code {
-		case wire.CodeUnauthorized:
-			s.gatewayError(r, gw.Unauthorized, "")
-		case wire.CodeForbidden, "":
-			s.gatewayError(r, gw.InvalidAPIKey, "")
-		default:
-			s.gatewayError(r, gw.AccessDenied, d.Message)
-		}
-		return false
-	}
-	r.decision = d
-	return true
-}
-
-// throttle applies the stage's rate limit; false means the response is written.
-func (s *Service) throttle(ctx context.Context, r *request) bool {
-	if !r.st.throttled {
-		return true
-	}
-	ok, code := s.deps.Limiter.Allow(ctx, r.st.throttleKey, r.st.rate, r.st.burst)
-	if ok {
-		return true
-	}
-	if code == wire.CodeUnavailable {
-		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
-		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		return false
-	}
-	s.gatewayError(r, gw.Throttled, "")
-	return false
-}
-
 // gatewayError writes a gateway response of type t.
 func (s *Service) gatewayError(r *request, t gw.Type, message string) {
 	var custom map[string]model.GatewayResponse

@@ -44,6 +44,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico/portico/pkg/iampolicy"
+	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
 )
@@ -67,13 +69,19 @@ type cacheKey struct {
 	issuer     string
 	token      [sha256.Size]byte
 	scopes     string
-	epoch      uint64
-	gen        uint64
+	// Custom authorizer: its id and the SHA-256 of its identity-source values.
+	custom  string
+	sources [sha256.Size]byte
+	epoch   uint64
+	gen     uint64
 }
 
 type entry struct {
 	decision wire.AuthzDecision
 	ttl      time.Duration
+	// policy is a custom authorizer's policy document: the decision's Allow is evaluated
+	// against each request's method ARN.
+	policy *iampolicy.Policy
 }
 
 // Stats counts what the client did since New.
@@ -94,6 +102,11 @@ type Client struct {
 
 	epoch   atomic.Uint64
 	stripes [stripeCount]atomic.Uint64
+
+	// IAM credentials (sigv4.go).
+	creds    *otter.Cache[string, iamCreds]
+	credGen  atomic.Uint64
+	verifier *sigv4.Verifier
 
 	hits, misses, requests, invalidations atomic.Uint64
 
@@ -141,6 +154,9 @@ func New(nc *nats.Conn, cfg Config, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("authzclient cache: %w", err)
 	}
 	c.cache = cache
+	if err := c.newCredentialCache(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -172,7 +188,7 @@ func (c *Client) Start(ctx context.Context) error {
 	c.sub = sub
 	c.stopped = make(chan struct{})
 	// Anything cached before the subscription existed may have missed an invalidation.
-	c.epoch.Add(1)
+	c.retireAll()
 	go c.watch(ctx, sub, c.stopped)
 	return nil
 }
@@ -201,7 +217,7 @@ func (c *Client) watch(ctx context.Context, sub *nats.Subscription, stopped chan
 				c.log.Warn("authz invalidations may have been missed, dropping cached decisions",
 					"reconnects", r, "dropped", d)
 				reconnects, dropped = r, d
-				c.epoch.Add(1)
+				c.retireAll()
 			}
 		}
 	}
@@ -217,8 +233,14 @@ func (c *Client) Close() {
 		_ = c.sub.Unsubscribe()
 		close(c.stopped)
 		c.sub = nil
-		c.epoch.Add(1)
+		c.retireAll()
 	}
+}
+
+// retireAll retires every cached decision and credential.
+func (c *Client) retireAll() {
+	c.epoch.Add(1)
+	c.dropCredentials()
 }
 
 func (c *Client) onInvalidate(msg *nats.Msg) {
@@ -226,7 +248,7 @@ func (c *Client) onInvalidate(msg *nats.Msg) {
 	var inv wire.Invalidation
 	if len(msg.Data) > maxInvalidationBytes || wire.Unmarshal(msg.Data, &inv) != nil {
 		c.log.Warn("malformed authz invalidation, dropping all cached decisions")
-		c.epoch.Add(1)
+		c.retireAll()
 		return
 	}
 	c.Invalidate(inv)
@@ -236,15 +258,18 @@ func (c *Client) onInvalidate(msg *nats.Msg) {
 // that key. A hash that is not 64 hex digits retires everything.
 func (c *Client) Invalidate(inv wire.Invalidation) {
 	if inv.All {
-		c.epoch.Add(1)
+		c.retireAll()
 		return
+	}
+	if inv.AccessKeyID != "" {
+		c.dropAccessKey(inv.AccessKeyID)
 	}
 	if inv.APIKeyHash == "" {
 		return
 	}
 	sum, ok := ParseKeyHash(inv.APIKeyHash)
 	if !ok {
-		c.epoch.Add(1)
+		c.retireAll()
 		return
 	}
 	c.stripes[stripeOf(&sum)].Add(1)
@@ -281,6 +306,10 @@ func (c *Client) key(req *wire.AuthzRequest) cacheKey {
 			k.scopes = strings.Join(req.Scopes, "\x00")
 		}
 	}
+	if req.Custom != nil {
+		k.custom = req.Custom.ID
+		k.sources = SourcesDigest(req)
+	}
 	k.epoch = c.epoch.Load()
 	k.gen = c.stripes[stripeOf(&k.identity)].Load()
 	return k
@@ -290,10 +319,17 @@ func (c *Client) key(req *wire.AuthzRequest) cacheKey {
 // map is shared with the cache: read it, never modify it. The error is ErrUnavailable,
 // ErrTimeout, ErrBadReply or the caller's context error; see HTTPStatus.
 func (c *Client) Check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzDecision, error) {
+	if req.Custom != nil {
+		return c.checkCustom(ctx, req)
+	}
+	return c.check(ctx, req)
+}
+
+func (c *Client) check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzDecision, error) {
 	k := c.key(req)
 	if e, ok := c.cache.GetIfPresent(k); ok {
 		c.hits.Add(1)
-		return e.decision, nil
+		return e.resolve(req), nil
 	}
 	c.misses.Add(1)
 	e, err := c.cache.Get(ctx, k, otter.LoaderFunc[cacheKey, entry](func(ctx context.Context, _ cacheKey) (entry, error) {
@@ -306,7 +342,7 @@ func (c *Client) Check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzD
 		}
 		return wire.AuthzDecision{}, err
 	}
-	return e.decision, nil
+	return e.resolve(req), nil
 }
 
 // uncached carries a decision that must not be cached out of the loader as an error (otter
@@ -349,7 +385,11 @@ func (c *Client) request(ctx context.Context, req *wire.AuthzRequest) (entry, er
 	msg := &nats.Msg{Subject: wire.SubjectAuthzCheck, Data: body}
 	telemetry.Inject(ctx, msg)
 
-	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	timeout := c.cfg.Timeout
+	if req.Custom != nil {
+		timeout = c.cfg.CustomTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	reply, err := c.nc.RequestMsgWithContext(rctx, msg)
 	if err != nil {
@@ -362,11 +402,21 @@ func (c *Client) request(ctx context.Context, req *wire.AuthzRequest) (entry, er
 	if err := wire.Unmarshal(reply.Data, &d); err != nil {
 		return entry{}, fmt.Errorf("%w: %v", ErrBadReply, err)
 	}
-	ttl := c.ttlOf(&d)
-	if ttl <= 0 {
+	e := entry{decision: d}
+	if len(d.Policy) > 0 {
+		// A custom authorizer's policy: cached whole for the authorizer's TTL, allow or deny.
+		p, err := iampolicy.Parse(d.Policy)
+		if err != nil {
+			return entry{}, fmt.Errorf("%w: policy: %v", ErrBadReply, err)
+		}
+		e.policy = p
+		e.decision.Policy = nil
+	}
+	e.ttl = c.ttlOf(&d, e.policy != nil)
+	if e.ttl <= 0 || (req.Custom != nil && !cacheableCustom(req)) {
 		return entry{}, &uncached{decision: d}
 	}
-	return entry{decision: d, ttl: ttl}, nil
+	return e, nil
 }
 
 func (c *Client) mapError(ctx context.Context, err error) error {
@@ -387,13 +437,13 @@ func (c *Client) mapError(ctx context.Context, err error) error {
 
 // ttlOf is how long a decision may be cached: 0 (not at all) for anything but an allow or a
 // Forbidden/Unauthorized denial.
-func (c *Client) ttlOf(d *wire.AuthzDecision) time.Duration {
+func (c *Client) ttlOf(d *wire.AuthzDecision, policy bool) time.Duration {
 	if d.TTLSeconds <= 0 {
 		return 0
 	}
 	ttl := time.Duration(d.TTLSeconds) * time.Second
 	limit := c.cfg.MaxTTL
-	if !d.Allow {
+	if !d.Allow && !policy {
 		if d.Code != wire.CodeForbidden && d.Code != wire.CodeUnauthorized {
 			return 0
 		}

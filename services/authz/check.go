@@ -30,16 +30,20 @@ const (
 // JWT.MaxConcurrent.
 func (s *Service) handle(msg *nats.Msg) {
 	req, ok := s.decodeRequest(msg.Data)
-	if !ok || req.JWT == nil {
+	if !ok || (req.JWT == nil && req.Custom == nil) {
 		s.answer(msg, req, ok)
 		return
 	}
+	sem := s.jwtSem
+	if req.Custom != nil {
+		sem = s.customSem
+	}
 	select {
-	case s.jwtSem <- struct{}{}:
+	case sem <- struct{}{}:
 		s.jwtMu.Lock()
 		if s.jwtClosed { // draining: answer inline
 			s.jwtMu.Unlock()
-			<-s.jwtSem
+			<-sem
 			s.answer(msg, req, ok)
 			return
 		}
@@ -47,7 +51,7 @@ func (s *Service) handle(msg *nats.Msg) {
 		s.jwtMu.Unlock()
 		go func() {
 			defer s.jwtWG.Done()
-			defer func() { <-s.jwtSem }()
+			defer func() { <-sem }()
 			s.answer(msg, req, ok)
 		}()
 	default:
@@ -113,7 +117,18 @@ func (s *Service) decide(ctx context.Context, req *wire.AuthzRequest) (wire.Auth
 		}
 		allow = d
 	}
+	if req.Custom != nil {
+		d, result, ok := s.decideCustom(ctx, req, allow)
+		if !ok {
+			return d, result
+		}
+		allow = d
+	}
 	if req.NeedAPIKey {
+		if req.APIKey == "" && req.Custom != nil && allow.UsageKey != "" {
+			// apiKeySource AUTHORIZER: the authorizer's usageIdentifierKey is the key.
+			req.APIKey = allow.UsageKey
+		}
 		id, d, ok := s.decideAPIKey(ctx, req)
 		if !ok {
 			return d, resultDeny

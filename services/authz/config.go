@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,28 @@ type Config struct {
 
 	// JWT authorizers.
 	JWT JWTConfig `yaml:"jwt"`
+	// Custom (Lambda-style) authorizers.
+	Custom CustomConfig `yaml:"custom"`
+
+	// AdminAccessKeyID and AdminSecretAccessKey are the admin credentials: as the account
+	// root they pass every IAM (SigV4) check. Empty: no root credentials.
+	AdminAccessKeyID     string `yaml:"admin_access_key_id"`
+	AdminSecretAccessKey string `yaml:"admin_secret_access_key"`
+	// AccountID is the account of the ARNs authz makes (root, users without a UserARN).
+	AccountID string `yaml:"account_id"`
+	// MaxIAMUsers bounds the in-memory index of IAM credential records.
+	MaxIAMUsers int `yaml:"max_iam_users"`
+}
+
+// CustomConfig bounds the calls to custom authorizer functions.
+type CustomConfig struct {
+	// Timeout bounds one call (AWS: 10 s, then AUTHORIZER_FAILURE).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxReplyBytes bounds a function's answer.
+	MaxReplyBytes int `yaml:"max_reply_bytes"`
+	// MaxConcurrent bounds calls in flight; beyond it checks run one at a time on the
+	// subscription.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // JWTConfig bounds JWT verification and the fetching of issuers' key sets.
@@ -74,6 +97,13 @@ func DefaultConfig() Config {
 			MaxDocumentBytes: 1 << 20,
 			MaxIssuers:       1000,
 		},
+		Custom: CustomConfig{
+			Timeout:       10 * time.Second,
+			MaxReplyBytes: 32 << 10,
+			MaxConcurrent: 256,
+		},
+		AccountID:   "000000000000",
+		MaxIAMUsers: 100_000,
 	}
 }
 
@@ -128,6 +158,25 @@ func (c Config) Validate() error {
 	}
 	if j.MaxIssuers < 1 || j.MaxIssuers > 100_000 {
 		errs = append(errs, fmt.Errorf("jwt.max_issuers %d: must be in [1, 100000]", j.MaxIssuers))
+	}
+	cu := c.Custom
+	if cu.Timeout <= 0 || cu.Timeout > 30*time.Second {
+		errs = append(errs, fmt.Errorf("custom.timeout %v: must be in (0, 30s]", cu.Timeout))
+	}
+	if cu.MaxReplyBytes < 256 || cu.MaxReplyBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("custom.max_reply_bytes %d: must be in [256, 1048576]", cu.MaxReplyBytes))
+	}
+	if cu.MaxConcurrent < 1 || cu.MaxConcurrent > 10_000 {
+		errs = append(errs, fmt.Errorf("custom.max_concurrent %d: must be in [1, 10000]", cu.MaxConcurrent))
+	}
+	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey == "") {
+		errs = append(errs, errors.New("admin_access_key_id and admin_secret_access_key: set both or neither"))
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("account_id %q: must be 12 digits", c.AccountID))
+	}
+	if c.MaxIAMUsers < 1 || c.MaxIAMUsers > 10_000_000 {
+		errs = append(errs, fmt.Errorf("max_iam_users %d: must be in [1, 10000000]", c.MaxIAMUsers))
 	}
 	return errors.Join(errs...)
 }

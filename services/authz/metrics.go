@@ -16,6 +16,7 @@ type metrics struct {
 	bad           prometheus.Counter
 	apiKeys       prometheus.Gauge
 	invalidations prometheus.Counter
+	customCalls   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -33,10 +34,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Invalidations published after an API key changed.",
 		}),
 	}
+	m.customCalls = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "portico_authz_custom_authorizer_calls_total",
+		Help: "Requests sent to custom authorizer functions.",
+	})
 	m.allow = m.checks.WithLabelValues(resultAllow)
 	m.deny = m.checks.WithLabelValues(resultDeny)
 	m.bad = m.checks.WithLabelValues(resultError)
-	for _, c := range []prometheus.Collector{m.checks, m.apiKeys, m.invalidations} {
+	for _, c := range []prometheus.Collector{m.checks, m.apiKeys, m.invalidations, m.customCalls} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -58,6 +58,9 @@ type Service struct {
 	jwt       *jwtauth.Verifier
 	now       func() time.Time
 	jwtSem    chan struct{}
+	customSem chan struct{}
+	exprs     exprCache
+	iam       iamUsers
 	jwtWG     sync.WaitGroup
 	jwtMu     sync.Mutex // guards jwtClosed and jwtWG.Add against drain's Wait
 	jwtClosed bool
@@ -99,16 +102,17 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		AllowHTTP:  cfg.JWT.AllowHTTP,
 	}, deps.HTTPClient, deps.Now)
 	return &Service{
-		jwt:     jwtauth.New(jwtauth.Config{Leeway: cfg.JWT.Leeway, MaxTokenBytes: cfg.JWT.MaxTokenBytes}, fetcher, deps.Now),
-		now:     deps.Now,
-		jwtSem:  make(chan struct{}, cfg.JWT.MaxConcurrent),
-		cfg:     cfg,
-		log:     deps.Logger,
-		tracer:  deps.Tracer.Tracer("github.com/portico/portico/services/authz"),
-		nc:      deps.NATS,
-		metrics: m,
-		keys:    keyindex.New(cfg.MaxAPIKeys),
-		ready:   make(chan struct{}),
+		jwt:       jwtauth.New(jwtauth.Config{Leeway: cfg.JWT.Leeway, MaxTokenBytes: cfg.JWT.MaxTokenBytes}, fetcher, deps.Now),
+		now:       deps.Now,
+		jwtSem:    make(chan struct{}, cfg.JWT.MaxConcurrent),
+		customSem: make(chan struct{}, cfg.Custom.MaxConcurrent),
+		cfg:       cfg,
+		log:       deps.Logger,
+		tracer:    deps.Tracer.Tracer("github.com/portico/portico/services/authz"),
+		nc:        deps.NATS,
+		metrics:   m,
+		keys:      keyindex.New(cfg.MaxAPIKeys),
+		ready:     make(chan struct{}),
 	}, nil
 }
 
@@ -136,6 +140,16 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.sync(ctx, w); err != nil || ctx.Err() != nil {
 		return err
 	}
+	iw, err := s.loadIAMUsers(wctx, kv)
+	if err != nil || ctx.Err() != nil {
+		return err
+	}
+	defer func() { _ = iw.Stop() }()
+	csub, err := s.nc.QueueSubscribe(wire.SubjectAuthzCredentials, wire.QueueAuthz, s.handleCredentials)
+	if err != nil {
+		return fmt.Errorf("subscribing to credentials: %w", err)
+	}
+	defer func() { _ = csub.Unsubscribe() }()
 
 	s.kv = kv
 	sub, err := s.nc.QueueSubscribe(wire.SubjectAuthzCheck, wire.QueueAuthz, s.handle)
@@ -161,6 +175,14 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			if e != nil {
 				s.apply(e, true)
+			}
+		case e, ok := <-iw.Updates():
+			if !ok {
+				_ = sub.Unsubscribe()
+				return errors.New("authz: IAM user watch ended")
+			}
+			if e != nil {
+				s.applyIAMUser(e, true)
 			}
 		}
 	}

@@ -2,6 +2,9 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/fasthttp/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/portico/portico/pkg/natstest"
@@ -19,9 +24,22 @@ import (
 
 func httpDo(t *testing.T, method, url string, body []byte) (int, http.Header, []byte) {
 	t.Helper()
+	return httpDoAs(t, adminCreds, method, url, body)
+}
+
+// httpDoAs sends a request SigV4-signed with creds (as the AWS CLI signs @connections calls);
+// zero creds send it unsigned.
+func httpDoAs(t *testing.T, creds aws.Credentials, method, url string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if creds.AccessKeyID != "" {
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -217,5 +235,49 @@ func TestResyncAfterConnectionsStart(t *testing.T) {
 	})
 	if got := readText(t, client); got != "found" {
 		t.Fatalf("frame = %q, want found", got)
+	}
+}
+
+// TestConnectionsSigV4 checks @connections authorization as AWS does it: the admin's SigV4
+// signature is accepted from either edge; unsigned calls and wrong secrets are 403.
+func TestConnectionsSigV4(t *testing.T) {
+	s := natstest.Start(t)
+	be := natstest.Connect(t, s)
+	startConnections(t, s)
+	conn := backend(t, be, "sig.connect")
+	api := wsAPI(natsRoute(ws.RouteConnect, "sig.connect"))
+	a := startEdge(t, s, "edge-a", api)
+	b := startEdge(t, s, "edge-b", api)
+	client := dial(t, b.url())
+	id := conn.nthConnectionID(t, 0)
+	url := "http://" + a.addr + "/" + testStage + "/@connections/" + id
+
+	for _, tt := range []struct {
+		name     string
+		creds    aws.Credentials
+		wantType string
+	}{
+		{"unsigned", aws.Credentials{}, "MissingAuthenticationTokenException"},
+		{"wrong secret", aws.Credentials{AccessKeyID: adminCreds.AccessKeyID, SecretAccessKey: "nope"}, "InvalidSignatureException"},
+		{"unknown key", aws.Credentials{AccessKeyID: "AKIDSTRANGER", SecretAccessKey: "x"}, "UnrecognizedClientException"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, method := range []string{"POST", "GET", "DELETE"} {
+				status, hdr, body := httpDoAs(t, tt.creds, method, url, []byte("nope"))
+				if status != http.StatusForbidden || hdr.Get("x-amzn-ErrorType") != tt.wantType {
+					t.Errorf("%s = %d %s %s, want 403 %s", method, status, hdr.Get("x-amzn-ErrorType"), body, tt.wantType)
+				}
+			}
+		})
+	}
+	natstest.Eventually(t, waitFor, func() error {
+		if status, _, body := httpDo(t, "POST", url, []byte("signed")); status != http.StatusOK {
+			return fmt.Errorf("signed POST = %d %s", status, body)
+		}
+		return nil
+	})
+	_ = client.SetReadDeadline(time.Now().Add(waitFor))
+	if _, data, err := client.ReadMessage(); err != nil || string(data) != "signed" {
+		t.Fatalf("client read %q, %v; want only the signed message", data, err)
 	}
 }

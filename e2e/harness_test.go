@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/fasthttp/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/natstest"
+	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/connections"
 	"github.com/portico/portico/services/edge/ws"
@@ -59,7 +61,8 @@ func startEdge(t *testing.T, s *server.Server, edgeID string, api *model.RestAPI
 	cfg := ws.DefaultConfig()
 	cfg.LameDuck = 50 * time.Millisecond
 	cfg.IntegrationTimeout = 5 * time.Second
-	hub, err := ws.New(cfg, ws.Deps{Logger: logger(t), NATS: natstest.Connect(t, s), EdgeID: edgeID})
+	auth := ws.SigV4Auth{Admin: []sigv4.Credentials{{AccessKeyID: adminCreds.AccessKeyID, SecretAccessKey: adminCreds.SecretAccessKey}}}
+	hub, err := ws.New(cfg, ws.Deps{Logger: logger(t), NATS: natstest.Connect(t, s), EdgeID: edgeID, ManageAuth: auth.Func()})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -197,3 +200,6 @@ func (r *recorder) nthConnectionID(t *testing.T, n int) string {
 	})
 	return id
 }
+
+// adminCreds sign @connections calls in these tests; the edges know them as admin credentials.
+var adminCreds = aws.Credentials{AccessKeyID: "AKIDPORTICOADMIN", SecretAccessKey: "portico-admin-secret"}

@@ -16,18 +16,19 @@ import (
 
 // Per-socket bounds that are not worth a knob.
 const (
-	writeTimeout     = 10 * time.Second // one outbound frame
-	closeGrace       = time.Second      // wait for the client's close reply
-	activeEvery      = 5 * time.Second  // "active" registry refresh, at most
-	maxInFlight      = 8                // messages of one socket at its integrations
-	closeCodeAbnorm  = websocket.CloseAbnormalClosure
-	closeCodeSlow    = websocket.ClosePolicyViolation
-	closeCodeTooBig  = websocket.CloseMessageTooBig
-	closeCodeGoAway  = websocket.CloseGoingAway
-	closeReasonIdle  = "idle timeout"
-	closeReasonLife  = "max lifetime"
-	closeReasonSlow  = "slow reader"
-	closeReasonFrame = "frame too big"
+	writeTimeout         = 10 * time.Second // one outbound frame
+	closeGrace           = time.Second      // wait for the client's close reply
+	activeEvery          = 5 * time.Second  // "active" registry refresh, at most
+	maxInFlight          = 8                // messages of one socket at its integrations
+	maxAuthorizerContext = 8 << 10          // authorizer context carried in event headers, bytes
+	closeCodeAbnorm      = websocket.CloseAbnormalClosure
+	closeCodeSlow        = websocket.ClosePolicyViolation
+	closeCodeTooBig      = websocket.CloseMessageTooBig
+	closeCodeGoAway      = websocket.CloseGoingAway
+	closeReasonIdle      = "idle timeout"
+	closeReasonLife      = "max lifetime"
+	closeReasonSlow      = "slow reader"
+	closeReasonFrame     = "frame too big"
 )
 
 type outFrame struct {
@@ -52,6 +53,8 @@ type conn struct {
 	userAgent   string
 	connectedAt time.Time
 	connected   bool // $connect accepted: $disconnect is owed
+	principal   string
+	authorizer  string // authorizer context, JSON object
 
 	ws    *websocket.Conn
 	guard *guardedConn

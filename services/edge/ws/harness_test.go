@@ -51,14 +51,20 @@ func wsAPI(expr string, routes ...model.Route) *model.RestAPI {
 
 // startEdge runs a hub with its own NATS connection and a fasthttp server that calls Upgrade
 // for "/{stage}" and Manage for "/{stage}/@connections/{id}".
-func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *model.RestAPI) *edge {
+// Unless an option says otherwise, every @connections call is allowed (allowAll).
+func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *model.RestAPI, opts ...func(*Deps)) *edge {
 	t.Helper()
 	nc := natstest.Connect(t, s)
-	hub, err := New(cfg, Deps{
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		NATS:   nc,
-		EdgeID: edgeID,
-	})
+	deps := Deps{
+		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		NATS:       nc,
+		EdgeID:     edgeID,
+		ManageAuth: allowAll,
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	hub, err := New(cfg, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -222,4 +228,9 @@ func waitCount(t testing.TB, h *Hub, n int) {
 		}
 		return nil
 	})
+}
+
+// allowAll is a ManageAuth for tests about delivery, not authorization.
+func allowAll(context.Context, ManageAuthRequest) (wire.AuthzDecision, error) {
+	return wire.AuthzDecision{Allow: true}, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
+	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -29,7 +30,16 @@ type Deps struct {
 	Tracer trace.TracerProvider
 	NATS   *nats.Conn
 	EdgeID string
+	// ManageAuth authorizes @connections calls (SigV4Auth.Func); nil refuses every call.
+	ManageAuth ManageAuthFunc
+	// ConnectAuth, when set, authorizes a handshake before $connect runs: a status ≥ 400
+	// refuses it with that status (401 Unauthorized, 403 Forbidden, 500, …); principal and
+	// context travel with every event of the connection.
+	ConnectAuth ConnectAuthFunc
 }
+
+// ConnectAuthFunc authorizes a WebSocket handshake (the $connect route's authorizer).
+type ConnectAuthFunc func(ctx *fasthttp.RequestCtx, t Target) (status int, principal string, context map[string]string)
 
 // Target is the WebSocket API stage a request upgrades into.
 type Target struct {

@@ -59,6 +59,12 @@ func (h *Hub) integrationMsg(ctx context.Context, c *conn, r *model.Route, event
 	msg.Header.Set(wire.HeaderRequestID, requestID)
 	msg.Header.Set(wire.HeaderSourceIP, c.t.SourceIP)
 	msg.Header.Set(wire.HeaderVersion, wire.Version)
+	if c.principal != "" {
+		msg.Header.Set(wire.HeaderPrincipalID, c.principal)
+	}
+	if c.authorizer != "" {
+		msg.Header.Set(wire.HeaderAuthorizer, c.authorizer)
+	}
 	telemetry.Inject(ctx, msg)
 	return msg, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/valyala/fasthttp"
@@ -30,6 +31,9 @@ func (h *Hub) Manage(ctx *fasthttp.RequestCtx, apiID, stage, connectionID string
 	}
 	if connectionID == "" || len(connectionID) > maxConnectionIDLen {
 		manageError(ctx, wire.CodeBadRequest, "Invalid connectionId")
+		return
+	}
+	if !h.authorizeManage(ctx, apiID, stage, connectionID) {
 		return
 	}
 	req := wire.ManageRequest{ConnectionID: connectionID, APIID: apiID, Stage: stage}
@@ -126,6 +130,75 @@ func manageError(ctx *fasthttp.RequestCtx, code, message string) {
 	body, _ := json.Marshal(struct {
 		Message string `json:"message"`
 	}{message})
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.Set("x-amzn-ErrorType", typ)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// authorizeManage runs Deps.ManageAuth and answers the refusal; without ManageAuth every call
+// is refused (the management API is never open).
+func (h *Hub) authorizeManage(ctx *fasthttp.RequestCtx, apiID, stage, connectionID string) bool {
+	if h.deps.ManageAuth == nil {
+		manageRefusal(ctx, wire.AuthzDecision{Code: wire.CodeForbidden, Message: sigv4.MsgMissingAuthenticationToken,
+			GatewayResponse: sigv4.CodeMissingAuthenticationToken})
+		return false
+	}
+	actx, span := h.tracer.Start(context.Background(), "ws.manage authorize", trace.WithSpanKind(trace.SpanKindInternal))
+	defer span.End()
+	d, err := h.deps.ManageAuth(actx, ManageAuthRequest{
+		Sig: sigRequest(ctx), APIID: apiID, Stage: stage, Method: string(ctx.Method()),
+		ConnectionID: connectionID, SourceIP: ctx.RemoteIP().String(),
+	})
+	var se *sigv4.Error
+	switch {
+	case errors.As(err, &se):
+		span.SetStatus(codes.Error, se.Type)
+		body, _ := json.Marshal(struct {
+			Message string `json:"message"`
+		}{se.Message})
+		ctx.SetStatusCode(se.Status)
+		ctx.Response.Header.Set("x-amzn-ErrorType", se.Type)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(body)
+		return false
+	case err != nil:
+		span.SetStatus(codes.Error, err.Error())
+		h.log.Warn("connections call not authorized: authorizer failed", "err", err)
+		manageError(ctx, wire.CodeUnavailable, "Service Unavailable")
+		return false
+	case !d.Allow:
+		span.SetStatus(codes.Error, "refused")
+		manageRefusal(ctx, d)
+		return false
+	}
+	return true
+}
+
+// manageRefusal answers a refused @connections call as AWS does (403 with the error type).
+func manageRefusal(ctx *fasthttp.RequestCtx, d wire.AuthzDecision) {
+	status := wire.StatusOf(d.Code)
+	if d.Code == "" || status < 400 {
+		status = fasthttp.StatusForbidden
+	}
+	typ, ok := errorTypeOfGateway[d.GatewayResponse]
+	if !ok {
+		typ = "ForbiddenException"
+	}
+	msg := d.Message
+	if msg == "" {
+		msg = "Forbidden"
+	}
+	var body []byte
+	if d.CapitalMessage {
+		body, _ = json.Marshal(struct {
+			Message string `json:"Message"`
+		}{msg})
+	} else {
+		body, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{msg})
+	}
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.Set("x-amzn-ErrorType", typ)
 	ctx.SetContentType("application/json")

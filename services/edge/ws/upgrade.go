@@ -87,6 +87,25 @@ func (h *Hub) Upgrade(ctx *fasthttp.RequestCtx, t Target) {
 		trace.WithAttributes(attribute.String("portico.connection_id", c.id), attribute.String("portico.api_id", t.APIID)))
 	defer span.End()
 
+	if auth := h.deps.ConnectAuth; auth != nil {
+		status, principal, actx := auth(ctx, t)
+		if status >= 400 {
+			span.SetAttributes(attribute.Int("http.response.status_code", status))
+			span.SetStatus(codes.Error, "connect not authorized")
+			if status > 599 {
+				status = fasthttp.StatusInternalServerError
+			}
+			httpError(ctx, status, http.StatusText(status))
+			return
+		}
+		c.principal = principal
+		if len(actx) > 0 {
+			if b, err := json.Marshal(actx); err == nil && len(b) <= maxAuthorizerContext {
+				c.authorizer = string(b)
+			}
+		}
+	}
+
 	respHeader := http.Header{}
 	if r := routes[RouteConnect]; r != nil {
 		status, hdr := h.runConnect(sctx, ctx, c, r)

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
@@ -36,6 +37,7 @@ type serveOptions struct {
 	natsURL   string
 	logLevel  string
 	edgeID    string
+	debugAddr string
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
 	// tracer, when set, replaces the OTLP/no-op provider (tests).
@@ -64,6 +66,7 @@ func init() {
 	f.StringVar(&o.natsURL, "nats", "", "URL of an external NATS server (set: no embedded server)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.edgeID, "edge-id", "", "this edge's id on the bus (default random)")
+	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -120,6 +123,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 
 	natsURL := o.natsURL
+	connOpts := []nats.Option{nats.Name("portico"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	if natsURL == "" {
 		ns, err := startEmbeddedNATS(o.natsAddr, o.dataDir)
 		if err != nil {
@@ -130,9 +134,13 @@ func serve(ctx context.Context, o serveOptions) error {
 			ns.WaitForShutdown()
 		}()
 		natsURL = ns.ClientURL()
+		// the roles in this process reach the embedded server in memory, not over loopback TCP
+		if os.Getenv("PORTICO_NATS_TCP") == "" {
+			connOpts = append(connOpts, nats.InProcessServer(ns))
+		}
 		log.Info("embedded NATS server started", "url", natsURL, "store", filepath.Join(o.dataDir, "jetstream"))
 	}
-	nc, err := nats.Connect(natsURL, nats.Name("portico"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	nc, err := nats.Connect(natsURL, connOpts...)
 	if err != nil {
 		return fmt.Errorf("--nats %s: %w", natsURL, err)
 	}
@@ -151,9 +159,18 @@ func serve(ctx context.Context, o serveOptions) error {
 		_ = shutdownTracing(sctx)
 	}()
 
-	runners, err := buildRoles(o, roles, runtimeDeps{log: log, tracer: tp, reg: prometheus.NewRegistry(), nc: nc})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	runners, err := buildRoles(o, roles, runtimeDeps{log: log, tracer: tp, reg: reg, nc: nc})
 	if err != nil {
 		return err
+	}
+	if o.debugAddr != "" {
+		stopDebug, err := serveDebug(o.debugAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range runners {

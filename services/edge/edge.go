@@ -167,6 +167,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loaded := make(chan struct{})
 	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{},
 		swap:    func(t tables) { s.tables.Store(&t) },
+		prepare: s.metrics.prepareStage,
 		current: func() tables { return *s.tables.Load() },
 		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
 	watchErr := make(chan error, 1)

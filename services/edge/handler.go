@@ -115,18 +115,23 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 
-	spanCtx, span := s.tracer.Start(context.Background(), r.t.routeKey, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("url.path", path),
+	spanCtx, span := s.tracer.Start(context.Background(), r.t.routeKey, trace.WithSpanKind(trace.SpanKindServer))
+	recording := span.IsRecording()
+	if recording {
+		span.SetAttributes(attribute.String("http.request.method", method), attribute.String("url.path", path),
 			attribute.String("portico.api_id", st.apiID), attribute.String("portico.stage", st.name),
-			attribute.String("portico.request_id", r.id)))
+			attribute.String("portico.request_id", r.id))
+	}
 	defer func() {
 		code := ctx.Response.StatusCode()
-		span.SetAttributes(attribute.Int("http.response.status_code", code))
-		if code >= 500 {
-			span.SetStatus(codes.Error, strconv.Itoa(code))
+		if recording {
+			span.SetAttributes(attribute.Int("http.response.status_code", code))
+			if code >= 500 {
+				span.SetStatus(codes.Error, strconv.Itoa(code))
+			}
 		}
 		span.End()
-		s.metrics.requests.WithLabelValues(st.apiID, st.name, statusClass(code)).Inc()
+		st.requests[classIndex(code)].Inc()
 	}()
 
 	if !s.authorize(spanCtx, &r) {

@@ -29,6 +29,24 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
+// prepareStage resolves the stage's metric children once, so requests do not look them up.
+func (m *metrics) prepareStage(st *stageState) {
+	for i, class := range []string{"2XX", "4XX", "5XX"} {
+		st.requests[i] = m.requests.WithLabelValues(st.apiID, st.name, class)
+	}
+}
+
+func classIndex(code int) int {
+	switch {
+	case code >= 500:
+		return 2
+	case code >= 400:
+		return 1
+	default:
+		return 0
+	}
+}
+
 func statusClass(code int) string {
 	switch {
 	case code >= 500:

@@ -17,34 +17,54 @@ import (
 	"github.com/portico/portico/pkg/wire"
 )
 
-// natsProxy sends the native message of pkg/wire and writes the reply back.
-func (s *Service) natsProxy(ctx context.Context, r *request) {
+// methodValues holds the common methods as ready header values, so the hot path does not
+// allocate them.
+var methodValues = func() map[string][]string {
+	m := map[string][]string{}
+	for _, v := range []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} {
+		m[v] = []string{v}
+	}
+	return m
+}()
+
+// nativeMsg builds the native message of pkg/wire for subject: the client's headers (minus
+// reserved ones), Portico's metadata headers and body as the payload.
+func (s *Service) nativeMsg(r *request, subject string, body []byte) *nats.Msg {
 	c := r.ctx
-	msg := nats.NewMsg(r.t.integration.URI)
-	h := msg.Header
+	h := make(nats.Header, c.Request.Header.Len()+12)
 	for k, v := range c.Request.Header.All() {
-		name := string(k)
-		if wire.IsReserved(name) {
+		if len(k) >= len(wire.HeaderPrefix) && wire.IsReserved(string(k[:len(wire.HeaderPrefix)])) {
 			continue
 		}
+		name := string(k)
 		h[name] = append(h[name], string(v))
 	}
-	h[wire.HeaderMethod] = []string{string(c.Method())}
+	method := c.Method()
+	if mv, ok := methodValues[string(method)]; ok {
+		h[wire.HeaderMethod] = mv
+	} else {
+		h[wire.HeaderMethod] = []string{string(method)}
+	}
 	h[wire.HeaderPath] = []string{r.path}
-	h[wire.HeaderResourcePath] = []string{r.t.resourcePath}
-	h[wire.HeaderRouteKey] = []string{r.t.routeKey}
+	h[wire.HeaderResourcePath] = r.t.resourcePathValue
+	h[wire.HeaderRouteKey] = r.t.routeKeyValue
 	if len(r.params) > 0 {
-		v := url.Values{}
-		for _, p := range r.params {
-			v.Set(p.Name, p.Value)
+		var b strings.Builder
+		for i, p := range r.params {
+			if i > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(p.Name))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(p.Value))
 		}
-		h[wire.HeaderPathParams] = []string{v.Encode()}
+		h[wire.HeaderPathParams] = []string{b.String()}
 	}
 	if q := c.URI().QueryString(); len(q) > 0 {
 		h[wire.HeaderQuery] = []string{string(q)}
 	}
-	h[wire.HeaderAPIID] = []string{r.st.apiID}
-	h[wire.HeaderStage] = []string{r.st.name}
+	h[wire.HeaderAPIID] = r.st.apiIDValue
+	h[wire.HeaderStage] = r.st.stageValue
 	h[wire.HeaderRequestID] = []string{r.id}
 	h[wire.HeaderSourceIP] = []string{c.RemoteIP().String()}
 	if r.decision.PrincipalID != "" {
@@ -54,12 +74,25 @@ func (s *Service) natsProxy(ctx context.Context, r *request) {
 		b, _ := json.Marshal(r.decision.Context)
 		h[wire.HeaderAuthorizer] = []string{string(b)}
 	}
-	msg.Data = c.Request.Body()
+	return &nats.Msg{Subject: subject, Header: h, Data: body}
+}
 
-	ictx, span := s.tracer.Start(ctx, "nats "+msg.Subject, trace.WithSpanKind(trace.SpanKindClient))
+// natsRequest sends the native message for r to subject with body and waits for the reply
+// within the route's integration timeout, in a client span.
+func (s *Service) natsRequest(ctx context.Context, r *request, subject string, body []byte) (*nats.Msg, error) {
+	msg := s.nativeMsg(r, subject, body)
+	ictx, span := s.tracer.Start(ctx, r.t.natsSpanName, trace.WithSpanKind(trace.SpanKindClient))
 	telemetry.Inject(ictx, msg)
 	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(r.t.integration))
 	span.End()
+	return reply, err
+}
+
+// natsProxy sends the native message of pkg/wire and writes the reply back.
+func (s *Service) natsProxy(ctx context.Context, r *request) {
+	c := r.ctx
+	subject := r.t.integration.URI
+	reply, err := s.natsRequest(ctx, r, subject, c.Request.Body())
 	switch {
 	case err == nil:
 	case errors.Is(err, nats.ErrNoResponders):
@@ -70,7 +103,7 @@ func (s *Service) natsProxy(ctx context.Context, r *request) {
 		s.timedOut(r)
 		return
 	default:
-		s.log.Error("nats integration failed", "request_id", r.id, "subject", msg.Subject, "err", err)
+		s.log.Error("nats integration failed", "request_id", r.id, "subject", subject, "err", err)
 		s.gatewayError(r, gw.IntegrationFailure, "")
 		c.Response.SetStatusCode(fasthttp.StatusBadGateway)
 		return

@@ -172,6 +172,8 @@ type Deployment struct {
 	Description string    `json:"description,omitempty"`
 	CreatedDate time.Time `json:"createdDate"`
 	API         RestAPI   `json:"api"`
+	// AutoDeployed is set on deployments admin made for an autoDeploy stage.
+	AutoDeployed bool `json:"autoDeployed,omitempty"`
 }
 
 // Stage points at a deployment and carries per-stage settings.
@@ -186,6 +188,8 @@ type Stage struct {
 	CanarySettings  *CanarySettings          `json:"canarySettings,omitempty"`
 	CreatedDate     time.Time                `json:"createdDate"`
 	LastUpdatedDate time.Time                `json:"lastUpdatedDate"`
+	// AutoDeploy (HTTP and WebSocket APIs): admin deploys every change to the API to this stage.
+	AutoDeploy bool `json:"autoDeploy,omitempty"`
 }
 
 // MethodSetting is AWS's MethodSetting; the key "*/*" holds the stage defaults.

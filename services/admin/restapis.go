@@ -371,3 +371,74 @@ func (s *Service) getIntegration(ctx context.Context, st *store, r *http.Request
 	}
 	return http.StatusOK, m.MethodIntegration, nil
 }
+
+// updateRestAPI applies AWS patch operations to an API's own fields.
+func (s *Service) updateRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	ops, err := decodePatch(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	a, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+		for _, p := range ops {
+			if err := applyRestAPIPatch(a, p); err != nil {
+				return err
+			}
+		}
+		if a.Name == "" || len(a.Name) > maxNameLen {
+			return badRequest("name is required (at most %d characters)", maxNameLen)
+		}
+		if len(a.Description) > maxDescLen {
+			return badRequest("description is longer than %d characters", maxDescLen)
+		}
+		switch a.APIKeySource {
+		case "", "HEADER", "AUTHORIZER":
+		default:
+			return badRequest("Invalid apiKeySource %q", a.APIKeySource)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, viewRestAPI(a), nil
+}
+
+func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
+	switch p.Path {
+	case "/name":
+		return patchString(p, &a.Name)
+	case "/description":
+		return patchString(p, &a.Description)
+	case "/version":
+		return patchString(p, &a.Version)
+	case "/apiKeySource":
+		return patchString(p, &a.APIKeySource)
+	case "/policy":
+		return patchString(p, &a.Policy)
+	}
+	if rest, ok := strings.CutPrefix(p.Path, "/binaryMediaTypes/"); ok && rest != "" {
+		mt := pointerToken(rest)
+		kept := a.BinaryMediaTypes[:0:0]
+		for _, t := range a.BinaryMediaTypes {
+			if t != mt {
+				kept = append(kept, t)
+			}
+		}
+		switch p.Op {
+		case "add", "replace":
+			if len(kept) >= maxParamEntries {
+				return badRequest("too many binary media types: at most %d", maxParamEntries)
+			}
+			if p.Op == "replace" && p.Value != "" {
+				mt = p.Value
+			}
+			kept = append(kept, mt)
+		case "remove":
+		default:
+			return invalidPatchPath(p)
+		}
+		a.BinaryMediaTypes = kept
+		return nil
+	}
+	return invalidPatchPath(p)
+}

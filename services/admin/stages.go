@@ -33,12 +33,18 @@ func validStageName(name string) bool {
 	return true
 }
 
+// defaultStage is the HTTP API stage served at the root (stored as "=default", see wire.KeyStage).
+const defaultStage = "$default"
+
+// validV2StageName also accepts "$default".
+func validV2StageName(name string) bool { return name == defaultStage || validStageName(name) }
+
 func validVariableName(name string) bool { return validStageName(name) }
 
 func validKeyToken(id string) bool { return validStageName(id) }
 
 func loadStage(ctx context.Context, st *store, apiID, name string) (*model.Stage, uint64, error) {
-	if !validKeyToken(apiID) || !validStageName(name) {
+	if !validKeyToken(apiID) || !validV2StageName(name) {
 		return nil, 0, notFound("Invalid stage identifier specified")
 	}
 	var sg model.Stage
@@ -89,9 +95,23 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 		Description      string            `json:"description"`
 		Variables        map[string]string `json:"variables"`
 		TracingEnabled   *bool             `json:"tracingEnabled"`
+		CanarySettings   *struct {
+			PercentTraffic         float64           `json:"percentTraffic"`
+			StageVariableOverrides map[string]string `json:"stageVariableOverrides"`
+			UseStageCache          bool              `json:"useStageCache"`
+		} `json:"canarySettings"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
+	}
+	if in.CanarySettings != nil {
+		if in.StageName == "" {
+			return 0, nil, badRequest("A canary deployment needs a stageName")
+		}
+		if err := checkCanary(&model.CanarySettings{PercentTraffic: in.CanarySettings.PercentTraffic,
+			StageVariableOverrides: in.CanarySettings.StageVariableOverrides}); err != nil {
+			return 0, nil, err
+		}
 	}
 	if in.StageName != "" && !validStageName(in.StageName) {
 		return 0, nil, badRequest("Stage name only allows a-zA-Z0-9_- (at most %d characters)", maxStageNameLen)
@@ -109,6 +129,12 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 	if a.Protocol == "" && !hasMethods(a) {
 		return 0, nil, badRequest("The REST API doesn't contain any methods")
 	}
+	if in.CanarySettings != nil {
+		// Nothing is written when the canary's stage is missing.
+		if _, _, err := loadStage(ctx, st, a.ID, in.StageName); err != nil {
+			return 0, nil, badRequest("Stage %s does not exist: a canary deployment needs an existing stage", in.StageName)
+		}
+	}
 	now := time.Now().UTC()
 	d := model.Deployment{ID: newID(), APIID: a.ID, Description: in.Description, CreatedDate: now, API: *a}
 	if _, err := st.create(ctx, wire.KeyDeployment(a.ID, d.ID), &d); err != nil {
@@ -119,11 +145,20 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			if in.CanarySettings != nil {
+				// AWS: a canary is deployed to an existing stage; its deployment stays current.
+				return 0, nil, badRequest("Stage %s does not exist: a canary deployment needs an existing stage", in.StageName)
+			}
 			sg = &model.Stage{APIID: a.ID, StageName: in.StageName, Description: in.StageDescription, CreatedDate: now}
 		case err != nil:
 			return 0, nil, err
 		}
-		sg.DeploymentID = d.ID
+		if in.CanarySettings != nil {
+			sg.CanarySettings = &model.CanarySettings{PercentTraffic: in.CanarySettings.PercentTraffic, DeploymentID: d.ID,
+				StageVariableOverrides: in.CanarySettings.StageVariableOverrides, UseStageCache: in.CanarySettings.UseStageCache}
+		} else {
+			sg.DeploymentID = d.ID
+		}
 		sg.LastUpdatedDate = now
 		if len(in.Variables) > 0 {
 			if sg.Variables == nil {
@@ -201,8 +236,9 @@ func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, b
 		StageName      string            `json:"stageName"`
 		DeploymentID   string            `json:"deploymentId"`
 		Description    string            `json:"description"`
-		Variables      map[string]string `json:"variables"`
-		TracingEnabled bool              `json:"tracingEnabled"`
+		Variables      map[string]string     `json:"variables"`
+		TracingEnabled bool                  `json:"tracingEnabled"`
+		CanarySettings *model.CanarySettings `json:"canarySettings"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -223,10 +259,22 @@ func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, b
 	if err := deploymentExists(ctx, st, a.ID, in.DeploymentID); err != nil {
 		return 0, nil, err
 	}
+	if c := in.CanarySettings; c != nil {
+		if err := checkCanary(c); err != nil {
+			return 0, nil, err
+		}
+		if c.DeploymentID == "" {
+			c.DeploymentID = in.DeploymentID
+		}
+		if err := deploymentExists(ctx, st, a.ID, c.DeploymentID); err != nil {
+			return 0, nil, err
+		}
+	}
 	now := time.Now().UTC()
 	sg := model.Stage{
 		APIID: a.ID, StageName: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
-		Variables: in.Variables, TracingEnabled: in.TracingEnabled, CreatedDate: now, LastUpdatedDate: now,
+		Variables: in.Variables, TracingEnabled: in.TracingEnabled, CanarySettings: in.CanarySettings,
+		CreatedDate: now, LastUpdatedDate: now,
 	}
 	if _, err := st.create(ctx, wire.KeyStage(a.ID, sg.StageName), &sg); err != nil {
 		if errors.Is(err, errConflict) {
@@ -328,6 +376,11 @@ func (s *Service) updateStage(ctx context.Context, st *store, r *http.Request, b
 	if err := checkVariables(sg.Variables); err != nil {
 		return 0, nil, err
 	}
+	if sg.CanarySettings != nil {
+		if err := checkCanary(sg.CanarySettings); err != nil {
+			return 0, nil, err
+		}
+	}
 	sg.LastUpdatedDate = time.Now().UTC()
 	if _, err := st.update(ctx, wire.KeyStage(sg.APIID, sg.StageName), sg, rev); err != nil {
 		return 0, nil, storeErr(err, "stage")
@@ -357,6 +410,26 @@ func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp)
 		default:
 			return invalidPatchPath(p)
 		}
+		return nil
+	case p.Path == "/canarySettings" || strings.HasPrefix(p.Path, "/canarySettings/"):
+		return applyCanaryPatch(ctx, st, sg, p)
+	case p.Op == "copy" && p.Path == "/variables" && p.From == "/canarySettings/stageVariableOverrides":
+		// Promotion: the canary's overrides become the stage's variables.
+		if sg.CanarySettings == nil {
+			return badRequest("The stage has no canary settings to copy from")
+		}
+		if sg.Variables == nil {
+			sg.Variables = map[string]string{}
+		}
+		for k, v := range sg.CanarySettings.StageVariableOverrides {
+			sg.Variables[k] = v
+		}
+		return nil
+	case p.Op == "copy" && p.Path == "/deploymentId" && p.From == "/canarySettings/deploymentId":
+		if sg.CanarySettings == nil || sg.CanarySettings.DeploymentID == "" {
+			return badRequest("The stage has no canary deployment to copy from")
+		}
+		sg.DeploymentID = sg.CanarySettings.DeploymentID
 		return nil
 	case p.Path == "/deploymentId":
 		if p.Op != "replace" {
@@ -447,5 +520,124 @@ func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
 		sg.MethodSettings = map[string]model.MethodSetting{}
 	}
 	sg.MethodSettings[key] = ms
+	return nil
+}
+
+// deleteDeployment removes a deployment no stage (nor canary) points at.
+func (s *Service) deleteDeployment(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	apiID, id := r.PathValue("restapi_id"), r.PathValue("deployment_id")
+	if !validKeyToken(apiID) || !validKeyToken(id) {
+		return 0, nil, notFound("Invalid Deployment identifier specified")
+	}
+	var d model.Deployment
+	rev, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
+	if errors.Is(err, errNotFound) {
+		return 0, nil, notFound("Invalid Deployment identifier specified")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	keys, err := st.keys(ctx, wire.KeyStagesPrefix+apiID+".*")
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, k := range keys {
+		var sg model.Stage
+		if _, err := st.get(ctx, k, &sg); err != nil {
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			return 0, nil, err
+		}
+		if sg.DeploymentID == id || sg.CanarySettings != nil && sg.CanarySettings.DeploymentID == id {
+			return 0, nil, badRequest("Active stages pointing to this deployment must be moved or deleted")
+		}
+	}
+	if err := st.remove(ctx, wire.KeyDeployment(apiID, id), rev); err != nil {
+		return 0, nil, storeErr(err, "deployment")
+	}
+	status := http.StatusAccepted
+	if strings.HasPrefix(r.URL.Path, "/v2/") {
+		status = http.StatusNoContent
+	}
+	return status, nil, nil
+}
+
+// Bounds of canary settings.
+const maxCanaryPercent = 100.0
+
+func checkCanary(c *model.CanarySettings) error {
+	if c.PercentTraffic < 0 || c.PercentTraffic > maxCanaryPercent {
+		return badRequest("Canary percentTraffic must be between 0.0 and 100.0")
+	}
+	return checkVariables(c.StageVariableOverrides)
+}
+
+// applyCanaryPatch handles /canarySettings (remove) and /canarySettings/{percentTraffic,
+// deploymentId, useStageCache, stageVariableOverrides/{name}}.
+func applyCanaryPatch(ctx context.Context, st *store, sg *model.Stage, p patchOp) error {
+	if p.Path == "/canarySettings" {
+		if p.Op != "remove" {
+			return invalidPatchPath(p)
+		}
+		sg.CanarySettings = nil
+		return nil
+	}
+	c := sg.CanarySettings
+	if c == nil {
+		c = &model.CanarySettings{}
+	}
+	field := strings.TrimPrefix(p.Path, "/canarySettings/")
+	switch {
+	case field == "percentTraffic":
+		if p.Op != "replace" {
+			return invalidPatchPath(p)
+		}
+		v, err := strconv.ParseFloat(p.Value, 64)
+		if err != nil || v < 0 || v > maxCanaryPercent {
+			return badRequest("Canary percentTraffic must be between 0.0 and 100.0")
+		}
+		c.PercentTraffic = v
+	case field == "deploymentId":
+		if p.Op != "replace" {
+			return invalidPatchPath(p)
+		}
+		if err := deploymentExists(ctx, st, sg.APIID, p.Value); err != nil {
+			return err
+		}
+		c.DeploymentID = p.Value
+	case field == "useStageCache":
+		v, err := strconv.ParseBool(p.Value)
+		if err != nil || p.Op != "replace" {
+			return badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)
+		}
+		c.UseStageCache = v
+	case strings.HasPrefix(field, "stageVariableOverrides/"):
+		name := strings.TrimPrefix(field, "stageVariableOverrides/")
+		if !validVariableName(name) {
+			return invalidPatchPath(p)
+		}
+		switch p.Op {
+		case "add", "replace":
+			if len(p.Value) > maxVarValueLen {
+				return badRequest("stage variable %q is longer than %d characters", name, maxVarValueLen)
+			}
+			if c.StageVariableOverrides == nil {
+				c.StageVariableOverrides = map[string]string{}
+			}
+			c.StageVariableOverrides[name] = p.Value
+		case "remove":
+			delete(c.StageVariableOverrides, name)
+		default:
+			return invalidPatchPath(p)
+		}
+	default:
+		return invalidPatchPath(p)
+	}
+	if c.DeploymentID == "" {
+		// AWS starts a canary on the stage's current deployment until one is deployed.
+		c.DeploymentID = sg.DeploymentID
+	}
+	sg.CanarySettings = c
 	return nil
 }

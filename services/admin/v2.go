@@ -35,6 +35,9 @@ type storedAPI struct {
 	model.RestAPI
 	V2Integrations []v2Integration   `json:"v2Integrations,omitempty"`
 	V2RouteTargets map[string]string `json:"v2RouteTargets,omitempty"` // route id -> integration id
+	// Route and integration responses, by route and integration id.
+	V2RouteResponses       map[string][]v2RouteResponse       `json:"v2RouteResponses,omitempty"`
+	V2IntegrationResponses map[string][]v2IntegrationResponse `json:"v2IntegrationResponses,omitempty"`
 }
 
 func loadV2API(ctx context.Context, st *store, id string) (*storedAPI, uint64, error) {
@@ -205,8 +208,12 @@ func mutateV2(ctx context.Context, st *store, id string, fn func(*storedAPI) err
 	if err := fn(a); err != nil {
 		return nil, err
 	}
+	relinkRoutes(a)
 	if _, err := st.update(ctx, wire.KeyRestAPI(a.ID), a, rev); err != nil {
 		return nil, storeErr(err, "API")
+	}
+	if err := autoDeploy(ctx, st, a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -394,7 +401,7 @@ type v2StageView struct {
 
 func viewV2Stage(sg *model.Stage) v2StageView {
 	v := v2StageView{StageName: sg.StageName, DeploymentID: sg.DeploymentID, Description: sg.Description,
-		StageVariables: sg.Variables, CreatedDate: sg.CreatedDate, LastUpdatedDate: sg.LastUpdatedDate}
+		StageVariables: sg.Variables, AutoDeploy: sg.AutoDeploy, CreatedDate: sg.CreatedDate, LastUpdatedDate: sg.LastUpdatedDate}
 	if ms, ok := sg.MethodSettings[model.StageDefaults]; ok {
 		v.DefaultRouteSettings = v2RouteSettings{ThrottlingBurstLimit: ms.ThrottlingBurstLimit, ThrottlingRateLimit: ms.ThrottlingRateLimit,
 			DetailedMetrics: ms.MetricsEnabled, LoggingLevel: ms.LoggingLevel}
@@ -409,13 +416,13 @@ func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request,
 		Description          string            `json:"description"`
 		StageVariables       map[string]string `json:"stageVariables"`
 		DefaultRouteSettings *v2RouteSettings  `json:"defaultRouteSettings"`
+		AutoDeploy           bool              `json:"autoDeploy"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
 	}
-	if !validStageName(in.StageName) {
-		// "$default" cannot be a KV key token; see the package report.
-		return 0, nil, badRequest("Stage name only allows a-zA-Z0-9_- (at most %d characters)", maxStageNameLen)
+	if !validV2StageName(in.StageName) {
+		return 0, nil, badRequest("Stage name only allows a-zA-Z0-9_- or $default (at most %d characters)", maxStageNameLen)
 	}
 	if err := checkVariables(in.StageVariables); err != nil {
 		return 0, nil, err
@@ -431,7 +438,15 @@ func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request,
 	}
 	now := time.Now().UTC()
 	sg := model.Stage{APIID: a.ID, StageName: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
-		Variables: in.StageVariables, CreatedDate: now, LastUpdatedDate: now}
+		Variables: in.StageVariables, AutoDeploy: in.AutoDeploy, CreatedDate: now, LastUpdatedDate: now}
+	if in.AutoDeploy && in.DeploymentID == "" && len(a.Routes) > 0 {
+		// An auto-deploy stage starts on a deployment of the API as it is now.
+		d := model.Deployment{ID: newID(), APIID: a.ID, Description: "Automatic deployment", CreatedDate: now, API: a.RestAPI, AutoDeployed: true}
+		if _, err := st.create(ctx, wire.KeyDeployment(a.ID, d.ID), &d); err != nil {
+			return 0, nil, storeErr(err, "deployment")
+		}
+		sg.DeploymentID = d.ID
+	}
 	if rs := in.DefaultRouteSettings; rs != nil {
 		if rs.ThrottlingRateLimit < 0 || rs.ThrottlingBurstLimit < 0 {
 			return 0, nil, badRequest("throttling limits must not be negative")

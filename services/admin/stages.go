@@ -233,9 +233,9 @@ func (s *Service) getDeployment(ctx context.Context, st *store, r *http.Request,
 
 func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	var in struct {
-		StageName      string            `json:"stageName"`
-		DeploymentID   string            `json:"deploymentId"`
-		Description    string            `json:"description"`
+		StageName      string                `json:"stageName"`
+		DeploymentID   string                `json:"deploymentId"`
+		Description    string                `json:"description"`
 		Variables      map[string]string     `json:"variables"`
 		TracingEnabled bool                  `json:"tracingEnabled"`
 		CanarySettings *model.CanarySettings `json:"canarySettings"`

@@ -21,6 +21,26 @@
 // message, a reconnect, or dropped invalidations) bumps a global epoch that retires every
 // entry. The generation is read before a miss sends its request, so a decision that races
 // with an invalidation is stored under the retired generation and never served.
+//
+// # Custom authorizers
+//
+// For a request with AuthzRequest.Custom, Check first reads the identity sources
+// (IdentityValues): a missing or empty one is 401 UnauthorizedDecision at once, without a
+// request to authz. Decisions are keyed by (API id, stage, authorizer id, SHA-256 of the
+// identity-source values, API key), cached for the authorizer's TTL (TTLSeconds 0 = never;
+// a REQUEST authorizer without identity sources is never cached). A decision carrying a
+// Policy (a policy answer) is cached whole, allow or deny, and every request's MethodARN is
+// evaluated against it (pkg/iampolicy): a cached policy allowing GET /pets answers DELETE
+// /pets with ExplicitDenyDecision. Requests guarded by a custom authorizer wait up to
+// Config.CustomTimeout.
+//
+// # IAM (SigV4)
+//
+// VerifySigV4 verifies a signature locally with pkg/sigv4, with the access key's credentials
+// and policies fetched once from authz (wire.SubjectAuthzCredentials) and cached for
+// Config.CredentialsTTL; an Invalidation with AccessKeyID (or All, a reconnect, dropped
+// invalidations) drops them. It then evaluates execute-api:Invoke (VerifySigV4Action: any
+// action, e.g. execute-api:ManageConnections) on the method ARN; root credentials pass.
 package authzclient
 
 import (
@@ -254,8 +274,8 @@ func (c *Client) onInvalidate(msg *nats.Msg) {
 	c.Invalidate(inv)
 }
 
-// Invalidate applies inv locally: All retires every entry, APIKeyHash every entry made with
-// that key. A hash that is not 64 hex digits retires everything.
+// Invalidate applies inv locally: All retires every entry (and cached credential), APIKeyHash
+// every entry made with that key, AccessKeyID that IAM key's cached credentials. A hash that is not 64 hex digits retires everything.
 func (c *Client) Invalidate(inv wire.Invalidation) {
 	if inv.All {
 		c.retireAll()

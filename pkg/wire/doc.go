@@ -27,6 +27,40 @@
 // authorizer travels in the request (AuthzRequest.JWT, Token, Scopes); authz verifies the token
 // against the issuer's key set and never lets an allow outlive the token.
 //
+// Custom authorizers. A route with a custom (Lambda-style) authorizer sends AuthzRequest.Custom
+// (CustomAuthorizer: id, TOKEN|REQUEST, FunctionSubject = AuthorizerSubject(authorizerUri),
+// identity sources, validation expression, payload format, simple responses, TTL) plus the
+// request facts (Headers, MultiValueHeaders, Query, MultiValueQuery, RawQuery, PathParams,
+// StageVariables, Context, RequestID, ResourcePath, AccountID, RouteKey, SourceIP, MethodARN).
+// A missing identity source is 401 before any hop (authzclient) and again in authz. authz
+// builds AWS's authorizer event (aws-lambda-go's APIGatewayCustomAuthorizerRequest for TOKEN,
+// APIGatewayCustomAuthorizerRequestTypeRequest for REQUEST, APIGatewayV2CustomAuthorizerV1Request
+// and APIGatewayV2CustomAuthorizerV2Request for HTTP API payloads 1.0 and 2.0), sends it as a
+// NATS request (JSON, trace context in headers) to FunctionSubject and maps the answer:
+//
+//	function answer                                   decision
+//	policy allowing MethodARN                         Allow, PrincipalID, Context, UsageKey, Policy
+//	policy denying / not allowing MethodARN           Forbidden, ACCESS_DENIED, CapitalMessage,
+//	                                                  "User is not authorized to access this resource with an explicit deny", Policy
+//	simple response isAuthorized true / false         Allow, Context / Forbidden "Forbidden"
+//	micro error "Unauthorized", {"errorMessage":"Unauthorized"}   Unauthorized (401), UNAUTHORIZED
+//	other error, malformed answer                     InternalError, AUTHORIZER_CONFIGURATION_ERROR
+//	timeout (10 s), no responders                     InternalError, AUTHORIZER_FAILURE
+//
+// AuthzDecision.GatewayResponse names the gateway response type the edge renders; with
+// CapitalMessage the body is {"Message":…}. TTLSeconds is the authorizer's TTL (default 300,
+// 0 = not cached, max 3600). authzclient caches a decision under (API, stage, authorizer id,
+// identity-source values, API key); a Policy is cached whole and each request's MethodARN is
+// evaluated against it locally, as AWS does.
+//
+// IAM (SigV4). The edge verifies signatures itself (pkg/sigv4, authzclient.VerifySigV4): it
+// asks SubjectAuthzCredentials once per access key (CredentialsRequest → CredentialsReply:
+// secret, session token, expiry, principal ARN, identity policies, root) and caches the answer.
+// authz answers from the IAM credential records (model.IAMCredential under KeyIAMUser in
+// ConfigBucket, written by admin) and from its admin credentials (Root: every IAM check
+// passes). When a record changes, authz publishes an Invalidation with AccessKeyID; edges drop
+// that key's cached credentials.
+//
 // Throttling. The edge spends tokens from local leases. When a lease runs dry it sends a
 // LeaseRequest to SubjectRateLimitLease; ratelimit takes up to Want tokens from the bucket in
 // Redis (one atomic script) and answers with a LeaseGrant that expires after ExpiresMillis.

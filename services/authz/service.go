@@ -6,9 +6,17 @@
 // decisions they cached with that key (an instance that answers from the old record before it
 // applies the change invalidates that answer itself right after).
 //
-// Authorizers: API keys (the index above) and JWT authorizers (signature against the issuer's
-// key set fetched over HTTPS and cached, iss/aud/exp/nbf/iat, scopes). Custom (NATS
-// subscriber) and IAM/SigV4 authorizers plug into decide as further cases of the request.
+// Authorizers: API keys (the index above), JWT authorizers (signature against the issuer's
+// key set fetched over HTTPS and cached, iss/aud/exp/nbf/iat, scopes) and custom authorizers:
+// functions on the bus (AuthzRequest.Custom) that get AWS's authorizer event as a NATS request
+// and answer a policy document or a simple response (see custom.go and the wire package's
+// flow table). Custom and JWT checks run on goroutines of their own, bounded by
+// Custom.MaxConcurrent and JWT.MaxConcurrent.
+//
+// IAM: authz serves wire.SubjectAuthzCredentials from an index of the IAM credential records
+// (model.IAMCredential under wire.KeyIAMUser) kept by a second KV watch, plus the admin
+// credentials as the account root; edges verify SigV4 and evaluate policies themselves
+// (authzclient.VerifySigV4). A changed record publishes an Invalidation with AccessKeyID.
 package authz
 
 import (

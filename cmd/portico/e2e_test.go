@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/fasthttp/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -190,6 +193,27 @@ func do(t *testing.T, method, url, body string, hdr ...string) response {
 			continue
 		}
 		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+// signedDo is do SigV4-signed with the admin credentials for execute-api, as the AWS CLI signs
+// apigatewaymanagementapi calls.
+func signedDo(t *testing.T, method, url, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), adminCredentials(), req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -425,7 +449,10 @@ func TestWebSocketAcrossEdges(t *testing.T) {
 
 	post := "http://" + b.opts.httpAddr + "/restapis/wsapi00001/live/_user_request_/@connections/"
 	natstest.Eventually(t, 5*time.Second, func() error {
-		if r := do(t, "POST", post+id, "pushed from edge B"); r.status != 200 {
+		if r := do(t, "POST", post+id, "pushed from edge B"); r.status != 403 {
+			return fmt.Errorf("unsigned POST @connections on edge B = %d %s, want 403", r.status, r.body)
+		}
+		if r := signedDo(t, "POST", post+id, "pushed from edge B"); r.status != 200 {
 			return fmt.Errorf("POST @connections on edge B = %d %s", r.status, r.body)
 		}
 		return nil
@@ -434,7 +461,7 @@ func TestWebSocketAcrossEdges(t *testing.T) {
 	if err != nil || string(msg) != "pushed from edge B" {
 		t.Fatalf("pushed message = %q, %v", msg, err)
 	}
-	r := do(t, "POST", post+"AAAAAAAAAAAAAAAA", "x")
+	r := signedDo(t, "POST", post+"AAAAAAAAAAAAAAAA", "x")
 	if r.status != 410 {
 		t.Errorf("POST @connections unknown id = %d %s, want 410", r.status, r.body)
 	}

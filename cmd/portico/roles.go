@@ -7,10 +7,12 @@ import (
 
 	"github.com/portico/portico/pkg/authzclient"
 	"github.com/portico/portico/pkg/lease"
+	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/services/admin"
 	"github.com/portico/portico/services/authz"
 	"github.com/portico/portico/services/connections"
 	"github.com/portico/portico/services/edge"
+	"github.com/portico/portico/services/edge/ws"
 	"github.com/portico/portico/services/ratelimit"
 )
 
@@ -81,8 +83,11 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg := edge.DefaultConfig()
 		cfg.Addr = o.httpAddr
 		cfg.EdgeID = o.edgeID
+		// @connections: the admin credentials always, IAM credentials with execute-api:ManageConnections.
+		adminID, adminSecret := serveAdminCredentials(d)
+		manageAuth := ws.SigV4Auth{Admin: []sigv4.Credentials{{AccessKeyID: adminID, SecretAccessKey: adminSecret}}, IAM: ac}
 		svc, err := edge.New(cfg, edge.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc,
-			Authz: ac, Limiter: limiterAdapter{lim}, Listener: o.edgeListener})
+			Authz: ac, Limiter: limiterAdapter{lim}, Listener: o.edgeListener, WebSocketManageAuth: manageAuth.Func()})
 		if err != nil {
 			return nil, fmt.Errorf("edge: %w", err)
 		}

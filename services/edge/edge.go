@@ -47,6 +47,10 @@ type Deps struct {
 	Limiter Throttler
 	// Listener, when set, is served instead of listening on Config.Addr (tests).
 	Listener net.Listener
+	// WebSocketManageAuth authorizes @connections calls (ws.SigV4Auth); nil refuses them all.
+	WebSocketManageAuth ws.ManageAuthFunc
+	// WebSocketConnectAuth, when set, authorizes WebSocket handshakes before $connect.
+	WebSocketConnectAuth ws.ConnectAuthFunc
 }
 
 // Service is an edge node.
@@ -92,7 +96,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tracer: deps.Tracer.Tracer("github.com/portico/portico/services/edge"), ready: make(chan struct{})}
 	empty := tables{}
 	s.tables.Store(&empty)
-	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID})
+	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID,
+		ManageAuth: deps.WebSocketManageAuth, ConnectAuth: deps.WebSocketConnectAuth})
 	if err != nil {
 		return nil, fmt.Errorf("edge websocket hub: %w", err)
 	}

@@ -95,6 +95,8 @@ func tokenFn(data []byte) ([]byte, string) {
 	switch ev.AuthorizationToken {
 	case "Bearer allow-get":
 		return policyAnswer("alice", "Allow", []string{arnBase + "GET/*"}, map[string]any{"tier": "gold", "n": 42, "ok": true}), ""
+	case "Bearer allow-bob":
+		return policyAnswer("bob", "Allow", []string{"*"}, nil), ""
 	case "Bearer deny":
 		return policyAnswer("mallory", "Deny", []string{arnBase + "*"}, nil), ""
 	case "Bearer unauthorized":
@@ -396,5 +398,26 @@ func TestCustomAuthorizerFailures(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "custom authorizer failed") {
 		t.Error("the timeout was not logged")
+	}
+}
+
+// With apiKeySource AUTHORIZER the authorizer's usageIdentifierKey is the API key checked.
+func TestCustomAuthorizerUsageIdentifierKey(t *testing.T) {
+	e := newEnv(t)
+	e.putKey(t, "k-alice", "usage-alice", true, "api/prod")
+	e.start(t, nil)
+	startFn(t, e, "auth.usage", tokenFn)
+	c := e.client(t, nil)
+	a := &wire.CustomAuthorizer{ID: "usage", Type: wire.AuthorizerToken, FunctionSubject: "auth.usage"}
+	r := customReq(a, "GET", "/pets", map[string]string{"Authorization": "Bearer allow-get"})
+	r.NeedAPIKey = true
+	if d := check(t, c, r); !d.Allow || d.APIKeyID != "k-alice" || d.UsageKey != "k-alice" {
+		t.Errorf("usageIdentifierKey of a known key = %+v, want allow with key k-alice", d)
+	}
+	// The function's key for bob is not a stored key: 403 Forbidden.
+	r = customReq(a, "GET", "/pets", map[string]string{"Authorization": "Bearer allow-bob"})
+	r.NeedAPIKey = true
+	if d := check(t, c, r); d.Allow || d.Code != wire.CodeForbidden || d.Message != "Forbidden" {
+		t.Errorf("unknown usage key = %+v, want 403 Forbidden", d)
 	}
 }

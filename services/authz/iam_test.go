@@ -59,6 +59,22 @@ func signed(t *testing.T, key, secret, method, path string, body []byte) *sigv4.
 	return sigv4.FromHTTP(req, body)
 }
 
+// signedToken signs with temporary credentials (a session token).
+func signedToken(t *testing.T, key, secret, token, method, path string) *sigv4.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, "https://api.execute-api.example.com"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(nil)
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: token},
+		req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sigv4.FromHTTP(req, nil)
+}
+
 func methodARN(method, path string) string {
 	return iampolicy.MethodARN("us-east-1", "123456789012", "api", "prod", method, path)
 }
@@ -78,6 +94,9 @@ func TestIAMSigV4(t *testing.T) {
 		{"Effect":"Allow","Action":"execute-api:ManageConnections","Resource":"arn:aws:execute-api:*:*:api/prod/POST/@connections/*"},
 		{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:api/*/GET/secret"}]}`)
 	e.putUser(t, model.IAMCredential{AccessKeyID: aliceKey, SecretAccessKey: aliceSecret, UserName: "alice", Policies: []json.RawMessage{getOnly}})
+	past := time.Now().Add(-time.Minute)
+	e.putUser(t, model.IAMCredential{AccessKeyID: "ASIAEXPIRED000000001", SecretAccessKey: aliceSecret, SessionToken: "tok", Expires: &past,
+		Policies: []json.RawMessage{json.RawMessage(`{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)}})
 	e.start(t, func(c *authz.Config) {
 		c.AdminAccessKeyID, c.AdminSecretAccessKey, c.AccountID = adminKey, adminSecret, "123456789012"
 	})
@@ -133,6 +152,7 @@ func TestIAMSigV4(t *testing.T) {
 	}
 
 	// Signature failures, with the gateway response types.
+	expired := signedToken(t, "ASIAEXPIRED000000001", aliceSecret, "tok", "GET", "/pets")
 	tampered := signed(t, aliceKey, aliceSecret, "GET", "/pets", []byte("a"))
 	tampered.Body = []byte("b")
 	wrongSecret := signed(t, aliceKey, "not-the-secret", "GET", "/pets", nil)
@@ -148,6 +168,7 @@ func TestIAMSigV4(t *testing.T) {
 		{"wrong secret", wrongSecret, sigv4.CodeInvalidSignature},
 		{"unknown key", unknown, sigv4.CodeInvalidSignature},
 		{"unsigned", unsigned, sigv4.CodeMissingAuthenticationToken},
+		{"expired temporary credentials", expired, sigv4.CodeExpiredToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

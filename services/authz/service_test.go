@@ -512,6 +512,14 @@ func TestConfigValidate(t *testing.T) {
 			c.JWT.MinRefresh = 2 * c.JWT.Refresh
 			c.JWT.MaxConcurrent = 0
 		}, []string{"jwt.max_token_bytes", "jwt.min_refresh", "jwt.max_concurrent"}},
+		{"custom and iam bounds", func(c *authz.Config) {
+			c.Custom.Timeout = time.Minute
+			c.Custom.MaxReplyBytes = 0
+			c.Custom.MaxConcurrent = 0
+			c.AdminAccessKeyID = "AKIA"
+			c.AccountID = "12"
+			c.MaxIAMUsers = 0
+		}, []string{"custom.timeout", "custom.max_reply_bytes", "custom.max_concurrent", "admin_secret_access_key", "account_id", "max_iam_users"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		KVReplicas:      1,
 		MaxAPIKeys:      1_000_000,
 		MaxRecordBytes:  64 << 10,
-		MaxRequestBytes: 16 << 10,
+		MaxRequestBytes: 64 << 10, // custom authorizer requests carry the request headers
 		SyncTimeout:     30 * time.Second,
 		DrainTimeout:    5 * time.Second,
 		JWT: JWTConfig{

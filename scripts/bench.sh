@@ -117,7 +117,8 @@ fi
 
 log "starting portico (embedded NATS :$NATS_PORT, edge :$HTTP_PORT, admin :$ADMIN_PORT, redis $REDIS_URL)"
 start portico "$PORTICO" serve --http-addr "127.0.0.1:$HTTP_PORT" --admin-addr "127.0.0.1:$ADMIN_PORT" \
-  --nats-addr "127.0.0.1:$NATS_PORT" --data-dir "$tmp/data" --redis "$REDIS_URL" --log-level warn
+  --nats-addr "127.0.0.1:$NATS_PORT" --data-dir "$tmp/data" --redis "$REDIS_URL" --log-level warn \
+  --account-rate 1000000 --account-burst 1000000
 for ((i = 0; i < 100; i++)); do
   curl -s -o /dev/null --max-time 1 "$ADMIN/" && break
   kill -0 "${pids[-1]}" 2>/dev/null || die "portico serve exited"
@@ -256,7 +257,7 @@ split_skip="NO_SPLIT set"
 if [ -z "${NO_SPLIT:-}" ]; then
   SPLIT_PORT="${SPLIT_PORT:-$(port)}"; ports+=("$SPLIT_PORT")
   start portico-edge "$PORTICO" serve --services=edge --nats "nats://127.0.0.1:$NATS_PORT" \
-    --http-addr "127.0.0.1:$SPLIT_PORT" --log-level warn
+    --http-addr "127.0.0.1:$SPLIT_PORT" --log-level warn --account-rate 1000000 --account-burst 1000000
   split_url="${open_url/127.0.0.1:$HTTP_PORT/127.0.0.1:$SPLIT_PORT}/pets/1"
   if [ "$split_url" != "$open_url/pets/1" ] && wait_http "$split_url" 200; then
     load split "$split_url"

@@ -75,11 +75,17 @@ func startServe(t *testing.T, o serveOptions) *gateway {
 			t.Fatalf("serve exited early: %v", err)
 		default:
 		}
-		resp, err := http.Get("http://" + o.httpAddr + "/")
-		if err != nil {
-			return err
+		urls := []string{"http://" + o.httpAddr + "/@portico/health"}
+		if strings.Contains(o.services, "admin") {
+			urls = append(urls, "http://"+o.adminAddr+"/portico/info")
 		}
-		resp.Body.Close()
+		for _, u := range urls {
+			resp, err := http.Get(u)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+		}
 		return nil
 	})
 	return g
@@ -392,9 +398,13 @@ func deployWebSocketAPI(t *testing.T, nc *nats.Conn, apiID, stage, subject strin
 		Routes: []model.Route{{ID: "r1", RouteKey: "$default", Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: subject}}}}
 	dep := model.Deployment{ID: "d1", APIID: apiID, CreatedDate: time.Now().UTC(), API: api}
 	st := model.Stage{APIID: apiID, StageName: stage, DeploymentID: dep.ID, CreatedDate: time.Now().UTC(), LastUpdatedDate: time.Now().UTC()}
-	for k, v := range map[string]any{wire.KeyDeployment(apiID, dep.ID): dep, wire.KeyStage(apiID, stage): st} {
-		b, _ := json.Marshal(v)
-		if _, err := kv.Put(ctx, k, b); err != nil {
+	// the deployment first, then the stage that points at it, as admin writes them
+	for _, kvp := range []struct {
+		key string
+		v   any
+	}{{wire.KeyDeployment(apiID, dep.ID), dep}, {wire.KeyStage(apiID, stage), st}} {
+		b, _ := json.Marshal(kvp.v)
+		if _, err := kv.Put(ctx, kvp.key, b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -472,3 +482,66 @@ var _ sync.Mutex
 var _ atomic.Int64
 var _ = websocket.TextMessage
 var _ = wire.SubjectConnManage
+
+// TestThrottleLevels: the account limit applies to every stage; a method's own setting
+// overrides the stage default for that method only.
+func TestThrottleLevels(t *testing.T) {
+	g := startServe(t, serveOptions{accountRate: 1, accountBurst: 3})
+	nc := natstest.ConnectURL(t, g.natsURL())
+	svc, err := petstore.Serve(nc, petstore.NewStore(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop() })
+	count := func(url string, n int) (ok, throttled int) {
+		for range n {
+			switch r := do(t, "GET", url, ""); {
+			case r.status == 200:
+				ok++
+			case r.status == 429 && r.body == `{"message":"Too Many Requests"}`:
+				throttled++
+			default:
+				t.Errorf("GET %s = %d %s", url, r.status, r.body)
+			}
+		}
+		return ok, throttled
+	}
+	a := importAPI(t, g, fmt.Sprintf(e2eAPI, "a"), "--stage", "one")
+	b := importAPI(t, g, fmt.Sprintf(e2eAPI, "b"), "--stage", "two")
+	okA, _ := count(a.InvokeURL+"/pets/1", 3)
+	okB, thB := count(b.InvokeURL+"/pets/1", 3)
+	// burst 3 shared by both APIs, plus at most a token refilled meanwhile
+	if okA+okB < 3 || okA+okB > 4 || thB == 0 {
+		t.Errorf("account limit 1/s burst 3: %d+%d admitted, %d throttled on the second API", okA, okB, thB)
+	}
+
+	g2 := startServe(t, serveOptions{})
+	nc2 := natstest.ConnectURL(t, g2.natsURL())
+	svc2, err := petstore.Serve(nc2, petstore.NewStore(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc2.Stop() })
+	m := importAPI(t, g2, fmt.Sprintf(e2eAPI, "m"), "--stage", "s", "--throttle-rate", "1000", "--throttle-burst", "1000")
+	ac, err := newAdminClient("http://" + g2.opts.adminAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string][]patchOperation{"patchOperations": {
+		{Op: "replace", Path: "/~1pets~1{petId}/GET/throttling/rateLimit", Value: "1"},
+		{Op: "replace", Path: "/~1pets~1{petId}/GET/throttling/burstLimit", Value: "2"},
+	}}
+	if err := ac.doJSON(context.Background(), "PATCH", "/restapis/"+m.APIID+"/stages/s", ops, nil); err != nil {
+		t.Fatalf("update-stage: %v", err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		// the method limit is live once its burst runs out
+		if _, th := count(m.InvokeURL+"/pets/1", 3); th == 0 {
+			return fmt.Errorf("GET /pets/1 not throttled yet")
+		}
+		return nil
+	})
+	if ok, th := count(m.InvokeURL+"/pets", 5); ok != 5 || th != 0 {
+		t.Errorf("GET /pets under the stage default 1000/s: %d ok, %d throttled", ok, th)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"github.com/portico/portico/pkg/authzclient"
 	"github.com/portico/portico/pkg/lease"
 	"github.com/portico/portico/pkg/sigv4"
+	"github.com/portico/portico/pkg/tokenbucket"
+	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/admin"
 	"github.com/portico/portico/services/authz"
 	"github.com/portico/portico/services/connections"
@@ -21,6 +23,15 @@ type limiterAdapter struct{ l *lease.Limiter }
 
 func (a limiterAdapter) Allow(ctx context.Context, key string, rate float64, burst int64) (bool, string) {
 	d := a.l.Allow(ctx, key, rate, burst)
+	return d.Allowed, d.Code
+}
+
+func (a limiterAdapter) AllowQuota(ctx context.Context, key string, limit int64, period string, offset int) (bool, string) {
+	p, err := tokenbucket.ParsePeriod(period)
+	if err != nil {
+		return false, wire.CodeInternal
+	}
+	d := a.l.AllowQuota(ctx, key, limit, p, offset)
 	return d.Allowed, d.Code
 }
 
@@ -83,6 +94,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg := edge.DefaultConfig()
 		cfg.Addr = o.httpAddr
 		cfg.EdgeID = o.edgeID
+		cfg.AccountRate, cfg.AccountBurst = o.accountRate, o.accountBurst
 		// @connections: the admin credentials always, IAM credentials with execute-api:ManageConnections.
 		adminID, adminSecret := serveAdminCredentials(d)
 		manageAuth := ws.SigV4Auth{Admin: []sigv4.Credentials{{AccessKeyID: adminID, SecretAccessKey: adminSecret}}, IAM: ac}

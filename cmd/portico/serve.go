@@ -28,16 +28,18 @@ import (
 var allRoles = []string{"edge", "authz", "ratelimit", "connections", "admin"}
 
 type serveOptions struct {
-	httpAddr  string
-	adminAddr string
-	natsAddr  string
-	dataDir   string
-	redisURL  string
-	services  string
-	natsURL   string
-	logLevel  string
-	edgeID    string
-	debugAddr string
+	httpAddr     string
+	adminAddr    string
+	natsAddr     string
+	dataDir      string
+	redisURL     string
+	services     string
+	natsURL      string
+	logLevel     string
+	edgeID       string
+	debugAddr    string
+	accountRate  float64
+	accountBurst int64
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
 	// tracer, when set, replaces the OTLP/no-op provider (tests).
@@ -66,6 +68,8 @@ func init() {
 	f.StringVar(&o.natsURL, "nats", "", "URL of an external NATS server (set: no embedded server)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.edgeID, "edge-id", "", "this edge's id on the bus (default random)")
+	f.Float64Var(&o.accountRate, "account-rate", 10000, "account-wide throttle across all edges, requests/s (0: off)")
+	f.Int64Var(&o.accountBurst, "account-burst", 5000, "account-wide throttle burst")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }

@@ -97,6 +97,26 @@ func (t *Table[T]) Add(method, template string, v T) error {
 	return nil
 }
 
+// Each calls fn for every route of the table.
+func (t *Table[T]) Each(fn func(method, template string, v T)) {
+	t.root.each(fn)
+}
+
+func (n *node[T]) each(fn func(method, template string, v T)) {
+	for m, v := range n.methods {
+		fn(m, n.tmpl[m], v)
+	}
+	for _, c := range n.literal {
+		c.each(fn)
+	}
+	if n.param != nil {
+		n.param.each(fn)
+	}
+	if n.greedy != nil {
+		n.greedy.each(fn)
+	}
+}
+
 // Lookup finds the route for method and path (the URL path, still percent-encoded). found
 // reports whether a route matched; pathMatched whether some resource matched the path at all
 // (REST answers both misses with 403, but callers may want to tell them apart).

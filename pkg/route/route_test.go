@@ -60,6 +60,20 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestEach(t *testing.T) {
+	tb := table(t, [2]string{"GET", "/"}, [2]string{"GET", "/a/{id}"}, [2]string{"ANY", "/a/{id}"}, [2]string{"POST", "/b/{proxy+}"})
+	seen := map[string]bool{}
+	tb.Each(func(method, template, v string) {
+		if v != method+" "+template {
+			t.Errorf("Each gave %q for %s %s", v, method, template)
+		}
+		seen[v] = true
+	})
+	if len(seen) != 4 {
+		t.Errorf("Each visited %v, want 4 routes", seen)
+	}
+}
+
 func TestLookupMiss(t *testing.T) {
 	tb := table(t, [2]string{"GET", "/pets/{id}"}, [2]string{"GET", "/a/{proxy+}"})
 	for _, c := range [][2]string{{"GET", "/"}, {"GET", "/pets"}, {"POST", "/pets/1"}, {"GET", "/pets/1/x"}, {"GET", "/a"}, {"GET", "/a/"}, {"GET", "/pets//"}} {

@@ -176,6 +176,9 @@ type AuthzDecision struct {
 	// client caches it and evaluates each request's method ARN against it, as AWS caches the
 	// whole policy: Allow is then the decision for the request's MethodARN only.
 	Policy json.RawMessage `json:"policy,omitempty"`
+	// UsagePlan is the usage plan the request's API key is bound to for this stage, if any:
+	// the edge throttles the key by it and counts its quota.
+	UsagePlan *UsagePlanLimits `json:"usagePlan,omitempty"`
 }
 
 // CredentialsRequest asks authz for an IAM access key's credentials and policies.
@@ -317,3 +320,14 @@ func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // Unmarshal decodes a message.
 func Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// UsagePlanLimits is a usage plan's throttle and quota as they apply to one API key on one stage
+// (the plan's per-method throttle already resolved by authz where it has one).
+type UsagePlanLimits struct {
+	PlanID      string  `json:"planId"`
+	Rate        float64 `json:"rate,omitempty"`
+	Burst       int64   `json:"burst,omitempty"`
+	QuotaLimit  int64   `json:"quotaLimit,omitempty"`
+	QuotaPeriod string  `json:"quotaPeriod,omitempty"` // DAY, WEEK, MONTH
+	QuotaOffset int     `json:"quotaOffset,omitempty"`
+}

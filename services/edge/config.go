@@ -29,6 +29,10 @@ type Config struct {
 	AuthzTimeout time.Duration `yaml:"authz_timeout"`
 	// KVReplicas is used if the edge has to create the config bucket.
 	KVReplicas int `yaml:"kv_replicas"`
+	// AccountRate and AccountBurst are the account-wide limit every request spends from, across
+	// all edges (AWS's default: 10,000 requests/s, burst 5,000). AccountRate 0 turns it off.
+	AccountRate  float64 `yaml:"account_rate"`
+	AccountBurst int64   `yaml:"account_burst"`
 	// WebSocket is the socket hub's configuration.
 	WebSocket ws.Config `yaml:"websocket"`
 }
@@ -43,6 +47,8 @@ func DefaultConfig() Config {
 		DrainTimeout:   30 * time.Second,
 		AuthzTimeout:   2 * time.Second,
 		KVReplicas:     1,
+		AccountRate:    10000,
+		AccountBurst:   5000,
 		WebSocket:      ws.DefaultConfig(),
 	}
 }
@@ -64,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuthzTimeout <= 0 {
 		errs = append(errs, errors.New("edge authz_timeout must be positive"))
+	}
+	if c.AccountRate < 0 || c.AccountBurst < 0 || (c.AccountRate > 0 && c.AccountBurst < 1) {
+		errs = append(errs, fmt.Errorf("edge account_rate %v / account_burst %d: rate >= 0, and burst >= 1 when rate is set", c.AccountRate, c.AccountBurst))
 	}
 	if err := c.WebSocket.Validate(); err != nil {
 		errs = append(errs, err)

@@ -35,6 +35,9 @@ type Authorizer interface {
 // ratelimit service. code is wire.CodeThrottled or wire.CodeUnavailable when refused.
 type Throttler interface {
 	Allow(ctx context.Context, key string, rate float64, burst int64) (allowed bool, code string)
+	// AllowQuota counts one request against a quota of limit per period (DAY, WEEK, MONTH)
+	// starting offset days into it; code is wire.CodeQuotaExceeded when refused.
+	AllowQuota(ctx context.Context, key string, limit int64, period string, offset int) (allowed bool, code string)
 }
 
 // Deps are the edge's collaborators.
@@ -170,9 +173,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wctx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	loaded := make(chan struct{})
-	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{},
+	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{}, pending: map[string]jetstream.KeyValueEntry{},
 		swap:    func(t tables) { s.tables.Store(&t) },
-		prepare: s.metrics.prepareStage,
+		prepare: func(st *stageState) { s.metrics.prepareStage(st); s.stageLimits(st) },
 		current: func() tables { return *s.tables.Load() },
 		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
 	watchErr := make(chan error, 1)

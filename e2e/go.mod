@@ -3,6 +3,7 @@ module github.com/portico/portico/e2e
 go 1.26.8
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/fasthttp/websocket v1.5.12
 	github.com/nats-io/nats-server/v2 v2.15.2

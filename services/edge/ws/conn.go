@@ -51,6 +51,7 @@ type conn struct {
 	sel         *Selector
 	routes      map[string]*model.Route
 	userAgent   string
+	domain      string // the handshake's Host
 	connectedAt time.Time
 	connected   bool // $connect accepted: $disconnect is owed
 	principal   string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,14 +36,22 @@ func (h *Hub) integrationMsg(ctx context.Context, c *conn, r *model.Route, event
 	if in == nil {
 		return nil, errNoIntegration
 	}
+	var subject string
 	switch in.Type {
 	case model.IntegrationMock:
 		return nil, nil
 	case model.IntegrationNATSProxy:
+		subject = expandStageVariables(in.URI, c.t.StageVariables)
+	case model.IntegrationAWSProxy:
+		subject = wire.AuthorizerSubject(expandStageVariables(in.URI, c.t.StageVariables))
+		ev, err := h.lambdaEvent(c, r, event, requestID, body, extra)
+		if err != nil {
+			return nil, fmt.Errorf("building the Lambda event: %w", err)
+		}
+		body, extra = ev, nil
 	default:
 		return nil, fmt.Errorf("%w: %s", errUnsupportedIntegration, in.Type)
 	}
-	subject := expandStageVariables(in.URI, c.t.StageVariables)
 	if subject == "" || strings.ContainsAny(subject, " \t\r\n") {
 		return nil, fmt.Errorf("invalid integration subject %q", subject)
 	}
@@ -69,9 +78,20 @@ func (h *Hub) integrationMsg(ctx context.Context, c *conn, r *model.Route, event
 	return msg, nil
 }
 
-// callIntegration sends an event to route r's integration and waits for the reply; a nil
-// reply and nil error mean there is nothing to answer (MOCK).
-func (h *Hub) callIntegration(ctx context.Context, c *conn, r *model.Route, event, requestID string, body []byte, extra nats.Header) (*nats.Msg, error) {
+// result is an integration's answer, whatever its type.
+type result struct {
+	status int         // 200 unless the integration says otherwise
+	header nats.Header // response headers (Sec-WebSocket-Protocol of a $connect)
+	body   []byte      // sent back on the socket, when not empty
+	failed bool        // the integration reported an error (micro error, function error)
+}
+
+// errBadReply reports an integration answer the hub cannot map (answered 502 / error frame).
+var errBadReply = errors.New("malformed integration reply")
+
+// callIntegration sends an event to route r's integration and waits for the answer; a nil
+// result and nil error mean there is nothing to answer (MOCK).
+func (h *Hub) callIntegration(ctx context.Context, c *conn, r *model.Route, event, requestID string, body []byte, extra nats.Header) (*result, error) {
 	ctx, span := h.tracer.Start(ctx, "ws.integration "+r.RouteKey, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("portico.connection_id", c.id), attribute.String("portico.event", event)))
 	defer span.End()
@@ -93,7 +113,42 @@ func (h *Hub) callIntegration(ctx context.Context, c *conn, r *model.Route, even
 		span.SetStatus(codes.Error, err.Error())
 		return nil, err
 	}
-	return reply, nil
+	res, err := interpret(r.Integration.Type, reply)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+		return nil, err
+	}
+	if res.failed {
+		span.SetStatus(codes.Error, "integration error")
+	}
+	return res, nil
+}
+
+// interpret maps a NATS reply of an integration of type typ to its result.
+func interpret(typ string, reply *nats.Msg) (*result, error) {
+	if code := reply.Header.Get(wire.HeaderServiceErrorCode); code != "" {
+		status, err := strconv.Atoi(code)
+		if err != nil {
+			status = 500
+		}
+		return &result{status: status, header: reply.Header, failed: true}, nil
+	}
+	if typ == model.IntegrationAWSProxy {
+		lr, err := parseLambdaResponse(reply.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadReply, err)
+		}
+		return &result{status: lr.status, header: lr.header, body: lr.body}, nil
+	}
+	res := &result{status: 200, header: reply.Header, body: reply.Data}
+	if s := reply.Header.Get(wire.HeaderStatus); s != "" {
+		code, err := strconv.Atoi(s)
+		if err != nil || code < 100 || code > 599 {
+			return nil, fmt.Errorf("%w: status %q", errBadReply, s)
+		}
+		res.status = code
+	}
+	return res, nil
 }
 
 // onMessage routes one client message and sends the integration's reply back.
@@ -114,20 +169,18 @@ func (h *Hub) onMessage(parent context.Context, c *conn, body []byte) {
 		return
 	}
 	span.SetAttributes(attribute.String("portico.route_key", route.RouteKey))
-	reply, err := h.callIntegration(ctx, c, route, wire.EventMessage, requestID, body, nil)
+	res, err := h.callIntegration(ctx, c, route, wire.EventMessage, requestID, body, nil)
 	switch {
 	case err != nil:
 		h.log.Debug("message integration failed", "connection_id", c.id, "route_key", route.RouteKey, "err", err)
 		c.send(errorFrame(msgInternal, c.id, requestID))
-	case reply == nil:
-	case len(reply.Data) > 0:
-		if len(reply.Data) > h.cfg.MaxMessageBytes {
-			c.send(errorFrame(msgInternal, c.id, requestID))
-			return
-		}
-		c.send(frameOf(reply.Data))
-	case reply.Header.Get(wire.HeaderServiceErrorCode) != "":
+	case res == nil:
+	case res.failed:
 		c.send(errorFrame(msgInternal, c.id, requestID))
+	case len(res.body) > h.cfg.MaxMessageBytes:
+		c.send(errorFrame(msgInternal, c.id, requestID))
+	case len(res.body) > 0:
+		c.send(frameOf(res.body))
 	}
 }
 

@@ -77,6 +77,7 @@ func (h *Hub) Upgrade(ctx *fasthttp.RequestCtx, t Target) {
 		routes[t.API.Routes[i].RouteKey] = &t.API.Routes[i]
 	}
 	c := h.newConn(newID(), t, sel, routes, string(ctx.UserAgent()))
+	c.domain = string(ctx.Host())
 
 	// The handshake's trace continues the client's, when it sent one.
 	parent := telemetry.Propagator.Extract(context.Background(), propagation.MapCarrier{
@@ -138,32 +139,23 @@ func (h *Hub) runConnect(sctx context.Context, ctx *fasthttp.RequestCtx, c *conn
 	if q := ctx.QueryArgs().QueryString(); len(q) > 0 {
 		extra.Set(wire.HeaderQuery, string(q))
 	}
-	reply, err := h.callIntegration(sctx, c, r, wire.EventConnect, newID(), nil, extra)
+	res, err := h.callIntegration(sctx, c, r, wire.EventConnect, newID(), nil, extra)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return fasthttp.StatusServiceUnavailable, nil
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return fasthttp.StatusGatewayTimeout, nil
+	case errors.Is(err, errBadReply):
+		return fasthttp.StatusBadGateway, nil
 	case err != nil:
 		h.log.Warn("connect integration failed", "connection_id", c.id, "err", err)
 		return fasthttp.StatusInternalServerError, nil
-	case reply == nil:
+	case res == nil:
 		return fasthttp.StatusOK, nil
+	case res.failed && (res.status < 400 || res.status > 599):
+		return fasthttp.StatusInternalServerError, res.header
 	}
-	if reply.Header.Get(wire.HeaderServiceErrorCode) != "" {
-		if code, err := strconv.Atoi(reply.Header.Get(wire.HeaderServiceErrorCode)); err == nil && code >= 400 && code <= 599 {
-			return code, reply.Header
-		}
-		return fasthttp.StatusInternalServerError, reply.Header
-	}
-	if s := reply.Header.Get(wire.HeaderStatus); s != "" {
-		code, err := strconv.Atoi(s)
-		if err != nil || code < 100 || code > 599 {
-			return fasthttp.StatusBadGateway, reply.Header
-		}
-		return code, reply.Header
-	}
-	return fasthttp.StatusOK, reply.Header
+	return res.status, res.header
 }
 
 // serve runs on the hijacked connection until the socket ends.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ type edge struct {
 	hub  *Hub
 	addr string
 	api  *model.RestAPI
+	vars atomic.Pointer[map[string]string] // stage variables of the target
 }
 
 func natsRoute(key, subject string) model.Route {
@@ -77,13 +79,18 @@ func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *m
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	e := &edge{hub: hub, api: api}
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		path := string(ctx.Path())
 		if stage, id, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/@connections/"); ok {
 			hub.Manage(ctx, testAPI, stage, id)
 			return
 		}
-		hub.Upgrade(ctx, Target{APIID: testAPI, Stage: strings.TrimPrefix(path, "/"), API: api, SourceIP: ctx.RemoteIP().String()})
+		var vars map[string]string
+		if v := e.vars.Load(); v != nil {
+			vars = *v
+		}
+		hub.Upgrade(ctx, Target{APIID: testAPI, Stage: strings.TrimPrefix(path, "/"), API: api, StageVariables: vars, SourceIP: ctx.RemoteIP().String()})
 	}}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -92,7 +99,8 @@ func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *m
 		_ = hub.Shutdown(sctx)
 		_ = srv.ShutdownWithContext(sctx)
 	})
-	return &edge{hub: hub, addr: ln.Addr().String(), api: api}
+	e.addr = ln.Addr().String()
+	return e
 }
 
 func (e *edge) url() string { return "ws://" + e.addr + "/" + testStage }
@@ -233,4 +241,13 @@ func waitCount(t testing.TB, h *Hub, n int) {
 // allowAll is a ManageAuth for tests about delivery, not authorization.
 func allowAll(context.Context, ManageAuthRequest) (wire.AuthzDecision, error) {
 	return wire.AuthzDecision{Allow: true}, nil
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

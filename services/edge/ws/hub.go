@@ -58,6 +58,7 @@ type Hub struct {
 	deps   Deps
 	log    *slog.Logger
 	tracer trace.Tracer
+	http   *fasthttp.Client // HTTP and HTTP_PROXY integrations
 
 	reserved atomic.Int64 // sockets held plus handshakes in progress, for MaxConns
 	draining atomic.Bool
@@ -97,6 +98,7 @@ func New(cfg Config, deps Deps) (*Hub, error) {
 		log:    log.With("component", "ws", "edge_id", deps.EdgeID),
 		tracer: tp.Tracer("github.com/portico/portico/services/edge/ws"),
 		conns:  make(map[string]*conn),
+		http:   newHTTPClient(),
 	}, nil
 }
 

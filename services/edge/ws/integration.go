@@ -95,16 +95,26 @@ func (h *Hub) callIntegration(ctx context.Context, c *conn, r *model.Route, even
 	ctx, span := h.tracer.Start(ctx, "ws.integration "+r.RouteKey, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("portico.connection_id", c.id), attribute.String("portico.event", event)))
 	defer span.End()
+	if r.Integration == nil {
+		return nil, errNoIntegration
+	}
+	timeout := h.cfg.IntegrationTimeout
+	if ms := r.Integration.TimeoutInMillis; ms > 0 {
+		timeout = min(max(time.Duration(ms)*time.Millisecond, 50*time.Millisecond), h.cfg.IntegrationTimeout)
+	}
+	if t := r.Integration.Type; t == model.IntegrationHTTP || t == model.IntegrationHTTPProxy {
+		res, err := h.callHTTP(ctx, c, r, event, requestID, body, extra, timeout)
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return res, err
+	}
 	msg, err := h.integrationMsg(ctx, c, r, event, requestID, body, extra)
 	if err != nil || msg == nil {
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
 		return nil, err
-	}
-	timeout := h.cfg.IntegrationTimeout
-	if ms := r.Integration.TimeoutInMillis; ms > 0 {
-		timeout = min(max(time.Duration(ms)*time.Millisecond, 50*time.Millisecond), h.cfg.IntegrationTimeout)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

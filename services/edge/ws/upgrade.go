@@ -237,6 +237,13 @@ func (h *Hub) sendDisconnect(c *conn) {
 	extra := nats.Header{}
 	extra.Set(wire.HeaderDisconnectStatusCode, strconv.Itoa(c.closeCode))
 	extra.Set(wire.HeaderDisconnectReason, c.closeReason)
+	if r.Integration != nil && (r.Integration.Type == model.IntegrationHTTP || r.Integration.Type == model.IntegrationHTTPProxy) {
+		// An HTTP call is synchronous: Shutdown waits for it (bounded by the integration timeout).
+		if _, err := h.callIntegration(ctx, c, r, wire.EventDisconnect, newID(), nil, extra); err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return
+	}
 	msg, err := h.integrationMsg(ctx, c, r, wire.EventDisconnect, newID(), nil, extra)
 	if err != nil || msg == nil {
 		if err != nil {

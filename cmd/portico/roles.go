@@ -49,11 +49,15 @@ func serveAdminCredentials(d runtimeDeps) (id, secret string) {
 // buildRoles constructs the selected services; nothing starts until their run funcs are called.
 func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner, error) {
 	var rs []runner
+	var adminID, adminSecret string
+	if roles["admin"] || roles["authz"] {
+		adminID, adminSecret = serveAdminCredentials(d)
+	}
 	if roles["admin"] {
 		cfg := admin.DefaultConfig()
 		cfg.Addr = o.adminAddr
 		cfg.EdgeURL = "http://" + o.httpAddr
-		cfg.AccessKeyID, cfg.SecretAccessKey = serveAdminCredentials(d)
+		cfg.AccessKeyID, cfg.SecretAccessKey = adminID, adminSecret
 		svc, err := admin.New(cfg, admin.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {
 			return nil, fmt.Errorf("admin: %w", err)
@@ -61,7 +65,9 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		rs = append(rs, runner{"admin", svc.Run})
 	}
 	if roles["authz"] {
-		svc, err := authz.New(authz.DefaultConfig(), authz.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		cfg := authz.DefaultConfig()
+		cfg.AdminAccessKeyID, cfg.AdminSecretAccessKey = adminID, adminSecret
+		svc, err := authz.New(cfg, authz.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {
 			return nil, fmt.Errorf("authz: %w", err)
 		}

@@ -140,6 +140,18 @@ type Authorizer struct {
 	IdentitySource               string `json:"identitySource,omitempty"`
 	IdentityValidationExpression string `json:"identityValidationExpression,omitempty"`
 	AuthorizerResultTTLInSeconds *int   `json:"authorizerResultTtlInSeconds,omitempty"`
+	// HTTP API (apigatewayv2) authorizers. IdentitySource then holds v2's list joined by ",".
+	AuthorizerPayloadFormatVersion string            `json:"authorizerPayloadFormatVersion,omitempty"`
+	EnableSimpleResponses          bool              `json:"enableSimpleResponses,omitempty"`
+	JWTConfiguration               *JWTConfiguration `json:"jwtConfiguration,omitempty"`
+	// ProviderARNs are a COGNITO_USER_POOLS authorizer's user pools.
+	ProviderARNs []string `json:"providerARNs,omitempty"`
+}
+
+// JWTConfiguration is a JWT authorizer's issuer and audiences (AWS's JWTConfiguration).
+type JWTConfiguration struct {
+	Issuer   string   `json:"issuer,omitempty"`
+	Audience []string `json:"audience,omitempty"`
 }
 
 // Model is AWS's Model (a JSON Schema draft-04 document).

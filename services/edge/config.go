@@ -33,6 +33,10 @@ type Config struct {
 	// all edges (AWS's default: 10,000 requests/s, burst 5,000). AccountRate 0 turns it off.
 	AccountRate  float64 `yaml:"account_rate"`
 	AccountBurst int64   `yaml:"account_burst"`
+	// Region and AccountID make the execute-api ARNs that IAM policies, authorizers and
+	// resource policies see: arn:aws:execute-api:{Region}:{AccountID}:{apiId}/{stage}/{METHOD}/{path}.
+	Region    string `yaml:"region"`
+	AccountID string `yaml:"account_id"`
 	// WebSocket is the socket hub's configuration.
 	WebSocket ws.Config `yaml:"websocket"`
 }
@@ -48,6 +52,8 @@ func DefaultConfig() Config {
 		AuthzTimeout:   2 * time.Second,
 		KVReplicas:     1,
 		AccountRate:    10000,
+		Region:         "us-east-1",
+		AccountID:      "000000000000",
 		AccountBurst:   5000,
 		WebSocket:      ws.DefaultConfig(),
 	}

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/pkg/wire"
 	"github.com/portico/portico/services/edge/ws"
 )
@@ -29,6 +30,9 @@ import (
 // in front of the authz service.
 type Authorizer interface {
 	Check(ctx context.Context, req *wire.AuthzRequest) (wire.AuthzDecision, error)
+	// VerifySigV4 checks an AWS_IAM request's signature and the caller's IAM policies for
+	// execute-api:Invoke on methodARN, locally with cached credentials.
+	VerifySigV4(ctx context.Context, req *sigv4.Request, methodARN, sourceIP string) (wire.AuthzDecision, error)
 }
 
 // Throttler spends tokens of a rate limit; pkg/lease implements it with leases from the
@@ -58,18 +62,18 @@ type Deps struct {
 
 // Service is an edge node.
 type Service struct {
-	cfg     Config
-	deps    Deps
-	log     *slog.Logger
-	tracer  trace.Tracer
-	tables  atomic.Pointer[tables]
-	hub     *ws.Hub
-	server  *fasthttp.Server
-	client  *fasthttp.Client
-	metrics *metrics
-	ready   chan struct{}
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	tracer    trace.Tracer
+	tables    atomic.Pointer[tables]
+	hub       *ws.Hub
+	server    *fasthttp.Server
+	client    *fasthttp.Client
+	metrics   *metrics
+	ready     chan struct{}
 	readyOnce sync.Once
-	addr    atomic.Value // net.Addr once listening
+	addr      atomic.Value // net.Addr once listening
 }
 
 // New validates the configuration and builds the edge. It does no I/O.
@@ -175,7 +179,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loaded := make(chan struct{})
 	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{}, pending: map[string]jetstream.KeyValueEntry{},
 		swap:    func(t tables) { s.tables.Store(&t) },
-		prepare: func(st *stageState) { s.metrics.prepareStage(st); s.stageLimits(st) },
+		prepare: func(st *stageState) { s.metrics.prepareStage(st); s.stageLimits(st); s.stageAuth(st) },
 		current: func() tables { return *s.tables.Load() },
 		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
 	watchErr := make(chan error, 1)

@@ -275,3 +275,44 @@ type IAMCredential struct {
 	Disabled bool              `json:"disabled,omitempty"`
 	Policies []json.RawMessage `json:"policies,omitempty"`
 }
+
+// UsagePlan is AWS's UsagePlan: a throttle and quota for the API keys bound to it, on the API
+// stages it lists.
+type UsagePlan struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	APIStages   []UsagePlanStage  `json:"apiStages,omitempty"`
+	Throttle    *ThrottleSettings `json:"throttle,omitempty"`
+	Quota       *QuotaSettings    `json:"quota,omitempty"`
+	ProductCode string            `json:"productCode,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// UsagePlanStage is an API stage of a usage plan; Throttle is keyed "{resourcePath}/{METHOD}"
+// ("/pets/{petId}/GET") as AWS's apiStages throttle map is.
+type UsagePlanStage struct {
+	APIID    string                      `json:"apiId"`
+	Stage    string                      `json:"stage"`
+	Throttle map[string]ThrottleSettings `json:"throttle,omitempty"`
+}
+
+// ThrottleSettings is AWS's ThrottleSettings.
+type ThrottleSettings struct {
+	BurstLimit int64   `json:"burstLimit,omitempty"`
+	RateLimit  float64 `json:"rateLimit,omitempty"`
+}
+
+// QuotaSettings is AWS's QuotaSettings; Period is DAY, WEEK or MONTH.
+type QuotaSettings struct {
+	Limit  int64  `json:"limit,omitempty"`
+	Offset int    `json:"offset,omitempty"`
+	Period string `json:"period,omitempty"`
+}
+
+// UsagePlanKey binds an API key to a usage plan (AWS's UsagePlanKey; Type is "API_KEY").
+type UsagePlanKey struct {
+	ID   string `json:"id"` // the API key's id
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+}

@@ -51,7 +51,15 @@ const (
 	KeyAPIKeyHashPrefix  = "apikeyhash."
 	KeyRestAPIsPrefix    = "restapis."
 	KeyDeploymentsPrefix = "deployments."
+	KeyUsagePlansPrefix  = "usageplans."
+	KeyPlanKeysPrefix    = "usageplankeys."
 )
+
+// KeyUsagePlan is the key of a usage plan (model.UsagePlan).
+func KeyUsagePlan(planID string) string { return KeyUsagePlansPrefix + planID }
+
+// KeyUsagePlanKey is the key binding API key keyID to usage plan planID (model.UsagePlanKey).
+func KeyUsagePlanKey(planID, keyID string) string { return KeyPlanKeysPrefix + planID + "." + keyID }
 
 // KeyRestAPI is the key of an API's working definition.
 func KeyRestAPI(apiID string) string { return KeyRestAPIsPrefix + apiID }

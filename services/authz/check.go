@@ -135,6 +135,9 @@ func (s *Service) decide(ctx context.Context, req *wire.AuthzRequest) (wire.Auth
 		}
 		allow.APIKeyID = id
 		allow.UsageKey = id
+		if p, ok := s.plans.lookup(id, req.APIID, req.Stage, req.Method, req.ResourcePath); ok {
+			allow.UsagePlan = p
+		}
 	}
 	return allow, resultAllow
 }
@@ -162,11 +165,18 @@ func (s *Service) decideAPIKey(ctx context.Context, req *wire.AuthzRequest) (str
 	case !k.Enabled:
 		s.log.Debug("api key disabled", "api_id", req.APIID, "stage", req.Stage, "key_id", k.ID)
 		return "", deny, false
-	case !k.Allows(req.APIID, req.Stage):
+	case !k.Allows(req.APIID, req.Stage) && !s.inPlan(k.ID, req):
 		s.log.Debug("api key not bound to stage", "api_id", req.APIID, "stage", req.Stage, "key_id", k.ID)
 		return "", deny, false
 	}
 	return k.ID, wire.AuthzDecision{}, true
+}
+
+// inPlan reports whether a usage plan binds the key to the request's API stage (AWS's way of
+// enabling a key on a stage; stageKeys on the key are the older way).
+func (s *Service) inPlan(keyID string, req *wire.AuthzRequest) bool {
+	_, ok := s.plans.lookup(keyID, req.APIID, req.Stage, req.Method, req.ResourcePath)
+	return ok
 }
 
 // readThrough looks an unknown key up in the bucket itself, so that a key used right after

@@ -62,6 +62,7 @@ type Service struct {
 	nc        *nats.Conn
 	metrics   *metrics
 	keys      *keyindex.Index
+	plans     *planIndex
 	kv        jetstream.KeyValue // set in Run before checks are served; read-through for unknown keys
 	jwt       *jwtauth.Verifier
 	now       func() time.Time
@@ -120,6 +121,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		nc:        deps.NATS,
 		metrics:   m,
 		keys:      keyindex.New(cfg.MaxAPIKeys),
+		plans:     newPlanIndex(),
 		ready:     make(chan struct{}),
 	}, nil
 }
@@ -153,6 +155,11 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = iw.Stop() }()
+	pw, err := s.watchPlans(wctx, kv)
+	if err != nil || ctx.Err() != nil {
+		return err
+	}
+	defer func() { _ = pw.Stop() }()
 	csub, err := s.nc.QueueSubscribe(wire.SubjectAuthzCredentials, wire.QueueAuthz, s.handleCredentials)
 	if err != nil {
 		return fmt.Errorf("subscribing to credentials: %w", err)
@@ -183,6 +190,14 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			if e != nil {
 				s.apply(e, true)
+			}
+		case e, ok := <-pw.Updates():
+			if !ok {
+				_ = sub.Unsubscribe()
+				return errors.New("authz: usage plan watch ended")
+			}
+			if e != nil {
+				s.applyPlan(e, true)
 			}
 		case e, ok := <-iw.Updates():
 			if !ok {

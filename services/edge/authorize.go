@@ -178,7 +178,7 @@ func (s *Service) authorize(ctx context.Context, r *request) bool {
 // checkAPIKey asks authz about the request's API key (on top of an IAM identity, or alone).
 func (s *Service) checkAPIKey(ctx context.Context, r *request, methodARN, sourceIP string, prior wire.AuthzDecision) (wire.AuthzDecision, error) {
 	req := wire.AuthzRequest{APIID: r.st.apiID, Stage: r.st.name, Method: string(r.ctx.Method()), Path: r.path,
-		MethodARN: methodARN, SourceIP: sourceIP, NeedAPIKey: true}
+		MethodARN: methodARN, SourceIP: sourceIP, NeedAPIKey: true, ResourcePath: r.t.resourcePath}
 	if !r.t.auth.keyFromAuthorizer {
 		req.APIKey = string(r.ctx.Request.Header.Peek("x-api-key"))
 	}

@@ -135,7 +135,7 @@ func (s *Service) getAPIKeys(ctx context.Context, st *store, r *http.Request, _ 
 			out.Item = append(out.Item, viewAPIKey(&k))
 		}
 	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, page(r, out.Item), nil
 }
 
 func (s *Service) updateAPIKey(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {

@@ -240,6 +240,7 @@ func FuzzPatchOperations(f *testing.F) {
 	f.Add(`{"patchOperations":[{"op":"remove","path":"/canarySettings"}]}`)
 	f.Add(`{"patchOperations":[{"op":"copy","from":"/canarySettings/stageVariableOverrides","path":"/variables"}]}`)
 	f.Add(`{"patchOperations":[{"op":"add","path":"/binaryMediaTypes/~0~1","value":""}]}`)
+	f.Add(`{"patchOperations":[{"op":"replace","path":"/apiStages/a:s/throttle/~1pets/GET/rateLimit","value":"1"}]}`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		ops, err := decodePatch([]byte(doc))
 		if err != nil {
@@ -253,11 +254,12 @@ func FuzzPatchOperations(f *testing.F) {
 		ir := model.IntegrationResponse{StatusCode: "200"}
 		a := model.RestAPI{Name: "x"}
 		sg := model.Stage{CanarySettings: &model.CanarySettings{}}
+		plan := model.UsagePlan{Name: "p", APIStages: []model.UsagePlanStage{{APIID: "a", Stage: "s"}}}
 		for _, p := range ops {
 			for _, err := range []error{applyMethodPatch(&m, p), applyIntegrationPatch(&in, p), applyIntegrationResponsePatch(&ir, p),
-				applyRestAPIPatch(&a, p), applyMethodSettingPatch(&sg, p)} {
-				if ae, ok := err.(*apiError); err != nil && (!ok || ae.Status != http.StatusBadRequest) {
-					t.Fatalf("patch %+v: error %v, want a 400", p, err)
+				applyRestAPIPatch(&a, p), applyMethodSettingPatch(&sg, p), applyUsagePlanPatch(&plan, p)} {
+				if ae, ok := err.(*apiError); err != nil && (!ok || ae.Status/100 != 4) {
+					t.Fatalf("patch %+v: error %v, want a 4xx", p, err)
 				}
 			}
 			if strings.HasPrefix(p.Path, "/canarySettings/") && !strings.HasSuffix(p.Path, "/deploymentId") {

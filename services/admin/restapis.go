@@ -114,7 +114,7 @@ func (s *Service) importRestAPI(ctx context.Context, st *store, body []byte) (in
 	return http.StatusCreated, viewRestAPI(&a), nil
 }
 
-func (s *Service) getRestAPIs(ctx context.Context, st *store, _ *http.Request, _ []byte) (int, any, error) {
+func (s *Service) getRestAPIs(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
 	keys, err := st.keys(ctx, wire.KeyRestAPIsPrefix+"*")
 	if err != nil {
 		return 0, nil, err
@@ -132,7 +132,7 @@ func (s *Service) getRestAPIs(ctx context.Context, st *store, _ *http.Request, _
 			out.Item = append(out.Item, viewRestAPI(&a))
 		}
 	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, page(r, out.Item), nil
 }
 
 func (s *Service) getRestAPI(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
@@ -322,7 +322,7 @@ func (s *Service) getResources(ctx context.Context, st *store, r *http.Request, 
 	if res == nil {
 		res = []model.Resource{}
 	}
-	return http.StatusOK, items[model.Resource]{Item: res}, nil
+	return http.StatusOK, page(r, res), nil
 }
 
 func (s *Service) getResource(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {

@@ -212,7 +212,7 @@ func (s *Service) getDeployments(ctx context.Context, st *store, r *http.Request
 		}
 		out.Item = append(out.Item, viewDeployment(&d))
 	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, page(r, out.Item), nil
 }
 
 func (s *Service) getDeployment(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {

@@ -81,6 +81,23 @@ contains "delete active deployment" "$err" "Active stages pointing to this deplo
 apigw delete-deployment --rest-api-id "$api" --deployment-id "$dep2"
 expect "get-deployments after delete" "$(apigw get-deployments --rest-api-id "$api" --query 'length(items)' --output text)" "2"
 
+# A usage plan on the stage with an API key bound to it.
+key=$(apigw create-api-key --name script-key --enabled --query id --output text)
+plan=$(apigw create-usage-plan --name script-plan --throttle burstLimit=20,rateLimit=10 \
+  --quota limit=1000,offset=0,period=DAY --api-stages "apiId=$api,stage=dev" --query id --output text)
+expect "create-usage-plan-key" "$(apigw create-usage-plan-key --usage-plan-id "$plan" --key-id "$key" --key-type API_KEY \
+  --query '[id,type]' --output text)" "$key	API_KEY"
+expect "get-usage-plans by key" "$(apigw get-usage-plans --key-id "$key" --query 'items[].[id,apiStages[0].stage,quota.limit]' --output text)" "$plan	dev	1000"
+expect "update-usage-plan" "$(apigw update-usage-plan --usage-plan-id "$plan" \
+  --patch-operations op=replace,path=/throttle/rateLimit,value=50 "op=replace,path=/apiStages/$api:dev/throttle/~1v1~1health/GET/rateLimit,value=5" \
+  --query '[throttle.rateLimit,apiStages[0].throttle."/v1/health/GET".rateLimit]' --output text)" "50.0	5.0"
+expect "get-usage" "$(apigw get-usage --usage-plan-id "$plan" --start-date 2026-01-01 --end-date 2026-01-02 \
+  --query "items.\"$key\"[0]" --output text)" "0	1000"
+apigw delete-usage-plan-key --usage-plan-id "$plan" --key-id "$key"
+expect "usage plan keys after delete" "$(apigw get-usage-plan-keys --usage-plan-id "$plan" --query 'length(items)' --output text)" "0"
+apigw delete-usage-plan --usage-plan-id "$plan"
+apigw delete-api-key --api-key "$key"
+
 # Tear down the method, the resources, the stage and the API.
 apigw delete-integration --rest-api-id "$api" --resource-id "$hid" --http-method GET
 err=$(apigw get-integration --rest-api-id "$api" --resource-id "$hid" --http-method GET 2>&1 || true)

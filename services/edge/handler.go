@@ -137,6 +137,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	if !s.authorize(spanCtx, &r) {
 		return
 	}
+	if !s.validate(&r) {
+		return
+	}
 	if !s.throttle(spanCtx, &r) {
 		return
 	}

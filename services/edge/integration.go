@@ -2,9 +2,7 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,8 +29,10 @@ func (s *Service) integrate(ctx context.Context, r *request) {
 		s.natsProxy(ctx, r)
 	case model.IntegrationHTTPProxy:
 		s.httpProxy(ctx, r)
-	case model.IntegrationMock:
-		s.mock(r)
+	case model.IntegrationMock, model.IntegrationNATS, model.IntegrationHTTP:
+		s.nonProxy(ctx, r)
+	case model.IntegrationAWSProxy:
+		s.awsProxy(ctx, r)
 	default:
 		s.log.Warn("unsupported integration type", "type", in.Type, "route", r.t.routeKey)
 		s.gatewayError(r, gw.APIConfigurationError, "")
@@ -110,44 +110,4 @@ func expandURI(uri string, vars map[string]string, r *request) string {
 		uri = strings.ReplaceAll(uri, "{"+p.Name+"+}", p.Value)
 	}
 	return uri
-}
-
-// mock answers from the integration's templates: the request template's statusCode picks the
-// integration response.
-func (s *Service) mock(r *request) {
-	in := r.t.integration
-	status := 200
-	if tmpl := in.RequestTemplates["application/json"]; tmpl != "" {
-		var v struct {
-			StatusCode int `json:"statusCode"`
-		}
-		if json.Unmarshal([]byte(tmpl), &v) == nil && v.StatusCode != 0 {
-			status = v.StatusCode
-		}
-	}
-	ir, ok := in.IntegrationResponses[strconv.Itoa(status)]
-	if !ok {
-		for _, cand := range in.IntegrationResponses {
-			if cand.SelectionPattern == "" {
-				ir, ok = cand, true
-				break
-			}
-		}
-	}
-	c := r.ctx
-	c.Response.Header.SetContentType("application/json")
-	if !ok {
-		c.Response.SetStatusCode(status)
-		return
-	}
-	if n, err := strconv.Atoi(ir.StatusCode); err == nil {
-		status = n
-	}
-	for k, v := range ir.ResponseParameters {
-		if name, found := strings.CutPrefix(k, "method.response.header."); found {
-			c.Response.Header.Set(name, strings.Trim(v, "'"))
-		}
-	}
-	c.Response.SetStatusCode(status)
-	c.Response.SetBodyString(ir.ResponseTemplates["application/json"])
 }

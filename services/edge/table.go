@@ -23,6 +23,10 @@ type target struct {
 	needAPIKey   bool
 	integration  *model.Integration
 	method_      *model.Method // REST only
+
+	resourceID     string     // REST resource id (requestContext.resourceId)
+	lambdaFunction string     // AWS_PROXY: function name, when the uri has no stage variables
+	dataPlane      *dataPlane // compiled templates, validators, mappings; nil when none
 }
 
 // stageState is one API stage as served: the deployment's API compiled into a route table.
@@ -61,7 +65,10 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 			}
 			m := m
 			t := &target{method: verb, resourcePath: res.Path, routeKey: verb + " " + res.Path,
-				needAPIKey: m.APIKeyRequired, integration: m.MethodIntegration, method_: &m}
+				needAPIKey: m.APIKeyRequired, integration: m.MethodIntegration, method_: &m, resourceID: res.ID}
+			if err := s.prepareDataPlane(t); err != nil {
+				errs = append(errs, err)
+			}
 			if err := s.routes.Add(verb, res.Path, t); err != nil {
 				errs = append(errs, err)
 			}
@@ -73,6 +80,9 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 			continue
 		}
 		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: r.Integration}
+		if err := s.prepareDataPlane(t); err != nil {
+			errs = append(errs, err)
+		}
 		if r.RouteKey == "$default" {
 			t.method, t.resourcePath = route.AnyMethod, "$default"
 			s.defaultRoute = t

@@ -1,0 +1,178 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
+
+	gw "github.com/portico/portico/pkg/gatewayresponse"
+	"github.com/portico/portico/pkg/lambdaevent"
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/telemetry"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// accountID is the account id Portico reports in events and ARNs.
+const accountID = "000000000000"
+
+// lambdaFunction extracts the function name from an AWS_PROXY integration uri:
+// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/invocations,
+// arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}], or a bare function name.
+// The qualifier (alias or version) is dropped: one subject serves the function.
+func lambdaFunction(uri string) string {
+	if i := strings.LastIndex(uri, ":function:"); i >= 0 {
+		uri = uri[i+len(":function:"):]
+	}
+	uri, _, _ = strings.Cut(uri, "/")
+	uri, _, _ = strings.Cut(uri, ":")
+	return uri
+}
+
+// payloadVersion is the Lambda event format: REST APIs always 1.0, HTTP APIs 2.0 unless set.
+func payloadVersion(st *stageState, in *model.Integration) string {
+	if st.protocol() == model.ProtocolREST {
+		return lambdaevent.V1
+	}
+	if in.PayloadFormatVersion == lambdaevent.V1 {
+		return lambdaevent.V1
+	}
+	return lambdaevent.V2
+}
+
+// lambdaRequest gathers what the proxy event carries from the request.
+func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request {
+	c := r.ctx
+	lr := &lambdaevent.Request{
+		Method:      string(c.Method()),
+		Path:        r.path,
+		Resource:    r.t.resourcePath,
+		RouteKey:    r.t.routeKey,
+		Stage:       r.st.name,
+		APIID:       r.st.apiID,
+		AccountID:   accountID,
+		ResourceID:  r.t.resourceID,
+		RequestID:   r.id,
+		SourceIP:    c.RemoteIP().String(),
+		UserAgent:   string(c.UserAgent()),
+		Protocol:    "HTTP/1.1",
+		DomainName:  string(c.Host()),
+		RawQuery:    string(c.URI().QueryString()),
+		StageVars:   r.st.stage.Variables,
+		Body:        c.Request.Body(),
+		PrincipalID: r.decision.PrincipalID,
+		AuthContext: r.decision.Context,
+		Time:        time.Now(),
+	}
+	if !c.Request.Header.IsHTTP11() {
+		lr.Protocol = "HTTP/1.0"
+	}
+	if r.t.method_ != nil {
+		lr.OperationName = r.t.method_.OperationName
+	}
+	for k, v := range c.Request.Header.All() {
+		if wire.IsReserved(string(k)) {
+			continue
+		}
+		lr.Headers = append(lr.Headers, lambdaevent.Header{Name: string(k), Value: string(v)})
+	}
+	if len(r.params) > 0 {
+		lr.PathParams = make(map[string]string, len(r.params))
+		for _, p := range r.params {
+			lr.PathParams[p.Name] = p.Value
+		}
+	}
+	if len(lr.Body) > 0 {
+		ct := string(c.Request.Header.ContentType())
+		if version == lambdaevent.V1 {
+			lr.Binary = lambdaevent.MatchMediaType(ct, r.st.api.BinaryMediaTypes)
+		} else {
+			lr.Binary = lambdaevent.MatchMediaType(ct, r.st.api.BinaryMediaTypes) || !lambdaevent.IsText(ct, lr.Body)
+		}
+	}
+	return lr
+}
+
+// lambdaFailed answers a function error or a malformed response as AWS: REST 502
+// {"message": "Internal server error"}, HTTP API 500 {"message":"Internal Server Error"}.
+func (s *Service) lambdaFailed(r *request) {
+	if r.st.protocol() == model.ProtocolHTTP {
+		s.gatewayError(r, gw.Default5XX, "Internal Server Error")
+		r.ctx.Response.SetStatusCode(fasthttp.StatusInternalServerError)
+		return
+	}
+	s.gatewayError(r, gw.Default5XX, "Internal server error")
+	r.ctx.Response.SetStatusCode(fasthttp.StatusBadGateway)
+}
+
+// awsProxy invokes a Lambda function over NATS with the proxy event and maps its response.
+func (s *Service) awsProxy(ctx context.Context, r *request) {
+	in := r.t.integration
+	version := payloadVersion(r.st, in)
+	fn := r.t.lambdaFunction
+	if fn == "" {
+		fn = lambdaFunction(expandURI(in.URI, r.st.stage.Variables, r))
+	}
+	if fn == "" {
+		s.gatewayError(r, gw.APIConfigurationError, "")
+		return
+	}
+	payload, err := lambdaevent.Marshal(version, s.lambdaRequest(r, version))
+	if err != nil {
+		s.log.Error("building lambda event", "request_id", r.id, "err", err)
+		s.gatewayError(r, gw.APIConfigurationError, "")
+		return
+	}
+	msg := nats.NewMsg(wire.LambdaSubject(fn))
+	msg.Data = payload
+	ictx, span := s.tracer.Start(ctx, "lambda "+fn, trace.WithSpanKind(trace.SpanKindClient))
+	telemetry.Inject(ictx, msg)
+	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(in))
+	span.End()
+	c := r.ctx
+	switch {
+	case err == nil:
+	case errors.Is(err, nats.ErrNoResponders):
+		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
+		c.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		return
+	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		s.timedOut(r)
+		return
+	default:
+		s.log.Error("lambda integration failed", "request_id", r.id, "function", fn, "err", err)
+		s.lambdaFailed(r)
+		return
+	}
+	if reply.Header.Get(wire.HeaderServiceErrorCode) != "" {
+		s.log.Info("lambda function error", "request_id", r.id, "function", fn)
+		s.lambdaFailed(r)
+		return
+	}
+	resp, err := lambdaevent.ParseResponse(version, reply.Data)
+	if err != nil {
+		s.log.Info("malformed lambda response", "request_id", r.id, "function", fn, "err", err)
+		s.lambdaFailed(r)
+		return
+	}
+	for i, h := range resp.Headers {
+		if i > 0 && strings.EqualFold(resp.Headers[i-1].Name, h.Name) {
+			c.Response.Header.Add(h.Name, h.Value)
+		} else {
+			c.Response.Header.Set(h.Name, h.Value)
+		}
+	}
+	for _, ck := range resp.Cookies {
+		c.Response.Header.Add("Set-Cookie", ck)
+	}
+	if len(c.Response.Header.ContentType()) == 0 {
+		c.Response.Header.SetContentType("application/json")
+	}
+	c.Response.Header.Set("x-amzn-RequestId", r.id)
+	c.Response.SetStatusCode(resp.Status)
+	c.Response.SetBody(resp.Body)
+}

@@ -39,6 +39,7 @@ type serveOptions struct {
 	edgeID       string
 	debugAddr    string
 	accountRate  float64
+	natsOverTCP  bool
 	accountBurst int64
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
@@ -70,6 +71,7 @@ func init() {
 	f.StringVar(&o.edgeID, "edge-id", "", "this edge's id on the bus (default random)")
 	f.Float64Var(&o.accountRate, "account-rate", 10000, "account-wide throttle across all edges, requests/s (0: off)")
 	f.Int64Var(&o.accountBurst, "account-burst", 5000, "account-wide throttle burst")
+	f.BoolVar(&o.natsOverTCP, "nats-over-tcp", false, "reach the embedded NATS server over loopback TCP instead of in memory (for measurements)")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }
@@ -139,7 +141,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		}()
 		natsURL = ns.ClientURL()
 		// the roles in this process reach the embedded server in memory, not over loopback TCP
-		if os.Getenv("PORTICO_NATS_TCP") == "" {
+		if !o.natsOverTCP {
 			connOpts = append(connOpts, nats.InProcessServer(ns))
 		}
 		log.Info("embedded NATS server started", "url", natsURL, "store", filepath.Join(o.dataDir, "jetstream"))

@@ -160,6 +160,7 @@ type Model struct {
 	Name        string `json:"name"`
 	ContentType string `json:"contentType"`
 	Schema      string `json:"schema,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // RequestValidator is AWS's RequestValidator.

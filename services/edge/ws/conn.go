@@ -34,6 +34,7 @@ const (
 type outFrame struct {
 	typ  int
 	data []byte
+	prep *websocket.PreparedMessage // set for broadcasts: framed once for every socket
 }
 
 func frameOf(data []byte) outFrame {
@@ -62,7 +63,9 @@ type conn struct {
 
 	out        chan outFrame
 	stop       chan struct{} // closed when the socket starts closing
-	writerDone chan struct{}
+	writerDone chan struct{} // closed when the writer has ended for good
+	writerOnce sync.Once
+	writing    atomic.Bool // a writer goroutine runs
 	inflight   chan struct{}
 
 	closeOnce   sync.Once
@@ -104,6 +107,7 @@ func (c *conn) send(f outFrame) bool {
 	}
 	select {
 	case c.out <- f:
+		c.kick()
 		return true
 	default:
 		// A reader this slow would not take a close frame either: drop the socket.
@@ -125,6 +129,9 @@ func (c *conn) closeWith(code int, reason string, frame bool) {
 		c.closeBy = time.Now().Add(closeGrace)
 		c.dlMu.Unlock()
 		close(c.stop)
+		if c.ws != nil {
+			c.kick() // the writer sends the close frame and arms the close deadline
+		}
 	})
 }
 
@@ -152,12 +159,21 @@ func (c *conn) armReadDeadline() {
 	_ = c.ws.SetReadDeadline(d)
 }
 
+// kick starts the writer unless it runs: an idle socket holds no writer goroutine.
+func (c *conn) kick() {
+	if c.writing.CompareAndSwap(false, true) {
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes queued frames until the queue is empty (then exits, to be kicked again) or
+// the socket closes (then it writes the close frame and ends for good, closing writerDone).
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
 	for {
 		select {
 		case f := <-c.out:
 			if !c.write(f) {
+				c.writerFinished()
 				return
 			}
 		case <-c.stop:
@@ -169,9 +185,22 @@ func (c *conn) writeLoop() {
 					websocket.FormatCloseMessage(c.closeCode, c.closeReason), time.Now().Add(closeGrace))
 			}
 			c.armReadDeadline()
+			c.writerFinished()
 			return
+		default:
+			c.writing.Store(false)
+			// A frame queued (or a close started) after the empty check needs a writer: this
+			// one goes on unless a new one already took over.
+			if (len(c.out) == 0 && !c.isClosing()) || !c.writing.CompareAndSwap(false, true) {
+				return
+			}
 		}
 	}
+}
+
+// writerFinished ends writing for good: writing stays set so that no writer starts again.
+func (c *conn) writerFinished() {
+	c.writerOnce.Do(func() { close(c.writerDone) })
 }
 
 // drain writes what was queued before the close, bounded by the queue's size.
@@ -190,7 +219,13 @@ func (c *conn) drain() {
 
 func (c *conn) write(f outFrame) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.ws.WriteMessage(f.typ, f.data); err != nil {
+	var err error
+	if f.prep != nil {
+		err = c.ws.WritePreparedMessage(f.prep)
+	} else {
+		err = c.ws.WriteMessage(f.typ, f.data)
+	}
+	if err != nil {
 		c.closeWith(closeCodeAbnorm, "write failed", false)
 		_ = c.ws.NetConn().Close()
 		return false

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"github.com/fasthttp/websocket"
 	"github.com/portico/portico/pkg/wire"
 )
 
@@ -49,6 +50,9 @@ func (h *Hub) broadcast(d wire.Delivery) wire.ManageResponse {
 		return wire.ManageResponse{Code: wire.CodePayloadLarge, Message: "message too large"}
 	}
 	f := frameOf(d.Data)
+	if pm, err := websocket.NewPreparedMessage(f.typ, f.data); err == nil {
+		f.prep = pm
+	}
 	for _, c := range h.snapshot() {
 		if c.t.APIID != d.APIID || c.t.Stage != d.Stage {
 			continue

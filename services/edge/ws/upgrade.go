@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -32,9 +33,12 @@ const (
 )
 
 // upgrader completes handshakes on hijacked connections. AWS does not check Origin.
+// Write buffers come from a pool, held only while a frame is written, so an idle socket costs
+// its read buffer and goroutines (scripts/bench-ws.sh measures the memory per connection).
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
+	ReadBufferSize:  2048,
 	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     func(*http.Request) bool { return true },
 }
 
@@ -180,7 +184,9 @@ func (h *Hub) serve(c *conn, nc net.Conn, req *http.Request, respHeader http.Hea
 	}
 	defer h.wg.Done()
 	h.publishConnEvent(c, wire.ConnConnect)
-	go c.writeLoop()
+	if len(c.out) > 0 {
+		c.kick() // frames queued between registration and now
+	}
 	c.readLoop(context.Background())
 	<-c.writerDone
 	_ = ws.Close()

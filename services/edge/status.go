@@ -14,6 +14,9 @@ type StageStatus struct {
 	Stage        string `json:"stage"`
 	DeploymentID string `json:"deploymentId"`
 	Protocol     string `json:"protocol"`
+	// CanaryDeploymentID and CanaryPercent describe the stage's canary, if it has one.
+	CanaryDeploymentID string  `json:"canaryDeploymentId,omitempty"`
+	CanaryPercent      float64 `json:"canaryPercent,omitempty"`
 }
 
 // status serves the edge's own endpoints: /@portico/health (200 once serving) and
@@ -27,7 +30,11 @@ func (s *Service) status(ctx *fasthttp.RequestCtx) {
 		t := *s.tables.Load()
 		out := make([]StageStatus, 0, len(t))
 		for _, st := range t {
-			out = append(out, StageStatus{APIID: st.apiID, Stage: st.name, DeploymentID: st.deploymentID, Protocol: st.protocol()})
+			ss := StageStatus{APIID: st.apiID, Stage: st.name, DeploymentID: st.deploymentID, Protocol: st.protocol()}
+			if st.canary != nil {
+				ss.CanaryDeploymentID, ss.CanaryPercent = st.canary.deploymentID, st.canaryPercent
+			}
+			out = append(out, ss)
 		}
 		slices.SortFunc(out, func(a, b StageStatus) int {
 			return strings.Compare(a.APIID+"/"+a.Stage, b.APIID+"/"+b.Stage)

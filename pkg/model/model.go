@@ -61,6 +61,9 @@ type RestAPI struct {
 	Models                   []Model                    `json:"models,omitempty"`
 	RequestValidators        []RequestValidator         `json:"requestValidators,omitempty"`
 	GatewayResponses         map[string]GatewayResponse `json:"gatewayResponses,omitempty"`
+	// CorsConfiguration is an HTTP API's CORS configuration: the edge answers preflight
+	// requests and adds the headers to every response.
+	CorsConfiguration *Cors `json:"corsConfiguration,omitempty"`
 }
 
 // Resource is a node of a REST API's resource tree.
@@ -110,6 +113,11 @@ type Integration struct {
 	CacheKeyParameters   []string                       `json:"cacheKeyParameters,omitempty"`
 	PayloadFormatVersion string                         `json:"payloadFormatVersion,omitempty"`
 	IntegrationResponses map[string]IntegrationResponse `json:"integrationResponses,omitempty"`
+	// ResponseParameters is an HTTP API integration's response parameter mapping, by status
+	// code: {"404": {"overwrite:statuscode": "200", "append:header.x": "v"}}.
+	// (RequestParameters holds an HTTP API's request mapping: "append:header.x",
+	// "overwrite:querystring.q", "remove:header.y", "overwrite:path".)
+	ResponseParameters map[string]map[string]string `json:"responseParameters,omitempty"`
 }
 
 // IntegrationResponse is AWS's IntegrationResponse.
@@ -316,4 +324,14 @@ type UsagePlanKey struct {
 	ID   string `json:"id"` // the API key's id
 	Type string `json:"type"`
 	Name string `json:"name,omitempty"`
+}
+
+// Cors is an HTTP API's CORS configuration (apigatewayv2 CorsConfiguration).
+type Cors struct {
+	AllowCredentials bool     `json:"allowCredentials,omitempty"`
+	AllowHeaders     []string `json:"allowHeaders,omitempty"`
+	AllowMethods     []string `json:"allowMethods,omitempty"`
+	AllowOrigins     []string `json:"allowOrigins,omitempty"`
+	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
+	MaxAge           *int     `json:"maxAge,omitempty"`
 }

@@ -336,6 +336,9 @@ func (s *Service) createV2Route(ctx context.Context, st *store, r *http.Request,
 		if len(a.Routes) >= maxRoutes {
 			return badRequest("too many routes: at most %d", maxRoutes)
 		}
+		if err := checkRouteAuthorizer(a, &route); err != nil {
+			return err
+		}
 		for _, existing := range a.Routes {
 			if existing.RouteKey == in.RouteKey {
 				return conflict("Route with key %s already exists for this API", in.RouteKey)

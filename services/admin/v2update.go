@@ -183,6 +183,9 @@ func (s *Service) updateV2Route(ctx context.Context, st *store, r *http.Request,
 		if in.APIKeyRequired != nil {
 			rt.APIKeyRequired = *in.APIKeyRequired
 		}
+		if err := checkRouteAuthorizer(a, rt); err != nil {
+			return err
+		}
 		relinkRoutes(a)
 		view = viewRoute(a, rt)
 		return nil

@@ -41,6 +41,8 @@ type edge struct {
 	addr string
 	api  *model.RestAPI
 	vars atomic.Pointer[map[string]string] // stage variables of the target
+	// settings are the target's stage throttling settings.
+	settings atomic.Pointer[map[string]model.MethodSetting]
 }
 
 func natsRoute(key, subject string) model.Route {
@@ -90,7 +92,12 @@ func startEdge(t testing.TB, s *server.Server, edgeID string, cfg Config, api *m
 		if v := e.vars.Load(); v != nil {
 			vars = *v
 		}
-		hub.Upgrade(ctx, Target{APIID: testAPI, Stage: strings.TrimPrefix(path, "/"), API: api, StageVariables: vars, SourceIP: ctx.RemoteIP().String()})
+		var settings map[string]model.MethodSetting
+		if v := e.settings.Load(); v != nil {
+			settings = *v
+		}
+		hub.Upgrade(ctx, Target{APIID: testAPI, Stage: strings.TrimPrefix(path, "/"), API: api, StageVariables: vars,
+			SourceIP: ctx.RemoteIP().String(), Settings: settings})
 	}}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {

@@ -36,6 +36,9 @@ type Deps struct {
 	// refuses it with that status (401 Unauthorized, 403 Forbidden, 500, …); principal and
 	// context travel with every event of the connection.
 	ConnectAuth ConnectAuthFunc
+	// Throttle spends a token of a rate limit (the edge's Throttler.Allow); nil: no
+	// throttling. code is wire.CodeThrottled or wire.CodeUnavailable when refused.
+	Throttle func(ctx context.Context, key string, rate float64, burst int64) (allowed bool, code string)
 }
 
 // ConnectAuthFunc authorizes a WebSocket handshake (the $connect route's authorizer).
@@ -49,6 +52,9 @@ type Target struct {
 	API            *model.RestAPI
 	StageVariables map[string]string
 	SourceIP       string
+	// Settings are the stage's throttling settings: the route key's entry (a WebSocket
+	// route's routeSettings), else model.StageDefaults (defaultRouteSettings).
+	Settings map[string]model.MethodSetting
 }
 
 // Hub holds the edge's sockets: it upgrades them, routes their messages to integrations,

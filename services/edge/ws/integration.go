@@ -179,6 +179,17 @@ func (h *Hub) onMessage(parent context.Context, c *conn, body []byte) {
 		return
 	}
 	span.SetAttributes(attribute.String("portico.route_key", route.RouteKey))
+	switch h.allow(ctx, c.t, route.RouteKey) {
+	case "":
+	case wire.CodeThrottled, wire.CodeQuotaExceeded:
+		span.SetStatus(codes.Error, "throttled")
+		c.send(errorFrame(msgThrottled, c.id, requestID))
+		return
+	default:
+		span.SetStatus(codes.Error, "limiter unavailable")
+		c.send(errorFrame(msgInternal, c.id, requestID))
+		return
+	}
 	res, err := h.callIntegration(ctx, c, route, wire.EventMessage, requestID, body, nil)
 	switch {
 	case err != nil:

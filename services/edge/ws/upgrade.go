@@ -111,6 +111,18 @@ func (h *Hub) Upgrade(ctx *fasthttp.RequestCtx, t Target) {
 		}
 	}
 
+	switch code := h.allow(sctx, t, RouteConnect); code {
+	case "":
+	case wire.CodeThrottled, wire.CodeQuotaExceeded:
+		span.SetStatus(codes.Error, "throttled")
+		httpError(ctx, fasthttp.StatusTooManyRequests, "Too Many Requests")
+		return
+	default:
+		span.SetStatus(codes.Error, "limiter unavailable")
+		httpError(ctx, fasthttp.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+
 	respHeader := http.Header{}
 	if r := routes[RouteConnect]; r != nil {
 		status, hdr := h.runConnect(sctx, ctx, c, r)

@@ -68,29 +68,35 @@ func decodeIAMCredential(id string, data []byte, maxBytes int) (*model.IAMCreden
 }
 
 // loadIAMUsers watches the IAM credential records, applies the initial values and returns
-// the watcher; follow applies the live updates.
+// the watcher; Run applies the live updates.
 func (s *Service) loadIAMUsers(ctx context.Context, kv jetstream.KeyValue) (jetstream.KeyWatcher, error) {
 	w, err := kv.Watch(ctx, wire.KeyIAMUsersPrefix+">")
 	if err != nil {
 		return nil, fmt.Errorf("watching IAM users: %w", err)
 	}
+	return w, s.initialLoad(ctx, w, "IAM users", func(e jetstream.KeyValueEntry) { s.applyIAMUser(e, false) })
+}
+
+// initialLoad applies a watch's initial values until the end-of-initial-values marker,
+// bounded by SyncTimeout; on failure the watch is stopped.
+func (s *Service) initialLoad(ctx context.Context, w jetstream.KeyWatcher, what string, apply func(jetstream.KeyValueEntry)) error {
 	timer := time.NewTimer(s.cfg.SyncTimeout)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return w, nil
+			return nil
 		case <-timer.C:
 			_ = w.Stop()
-			return nil, fmt.Errorf("authz: loading IAM users took longer than %v", s.cfg.SyncTimeout)
+			return fmt.Errorf("authz: loading %s took longer than %v", what, s.cfg.SyncTimeout)
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, errors.New("authz: IAM user watch ended during load")
+				return fmt.Errorf("authz: %s watch ended during load", what)
 			}
 			if e == nil {
-				return w, nil
+				return nil
 			}
-			s.applyIAMUser(e, false)
+			apply(e)
 		}
 	}
 }

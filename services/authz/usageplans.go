@@ -3,11 +3,9 @@ package authz
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -100,25 +98,7 @@ func (s *Service) watchPlans(ctx context.Context, kv jetstream.KeyValue) (jetstr
 	if err != nil {
 		return nil, fmt.Errorf("watching usage plans: %w", err)
 	}
-	timer := time.NewTimer(s.cfg.SyncTimeout)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return w, nil
-		case <-timer.C:
-			_ = w.Stop()
-			return nil, fmt.Errorf("authz: loading usage plans took longer than %v", s.cfg.SyncTimeout)
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("authz: usage plan watch ended during load")
-			}
-			if e == nil {
-				return w, nil
-			}
-			s.applyPlan(e, false)
-		}
-	}
+	return w, s.initialLoad(ctx, w, "usage plans", func(e jetstream.KeyValueEntry) { s.applyPlan(e, false) })
 }
 
 // applyPlan updates the plan index; when live, edges drop their cached decisions, which carry

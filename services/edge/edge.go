@@ -104,7 +104,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	empty := tables{}
 	s.tables.Store(&empty)
 	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID,
-		ManageAuth: deps.WebSocketManageAuth, ConnectAuth: deps.WebSocketConnectAuth})
+		ManageAuth: deps.WebSocketManageAuth, ConnectAuth: deps.WebSocketConnectAuth, Throttle: deps.Limiter.Allow})
 	if err != nil {
 		return nil, fmt.Errorf("edge websocket hub: %w", err)
 	}

@@ -194,7 +194,7 @@ func (s *Service) handleWebSocket(r *request) {
 		return
 	}
 	s.hub.Upgrade(ctx, ws.Target{APIID: r.st.apiID, Stage: r.st.name, API: r.st.api,
-		StageVariables: r.st.stage.Variables, SourceIP: ctx.RemoteIP().String()})
+		StageVariables: r.st.stage.Variables, SourceIP: ctx.RemoteIP().String(), Settings: r.st.stage.MethodSettings})
 }
 
 // newRequestID returns an AWS-style request id (a random UUID v4).

@@ -118,6 +118,9 @@ type Integration struct {
 	// (RequestParameters holds an HTTP API's request mapping: "append:header.x",
 	// "overwrite:querystring.q", "remove:header.y", "overwrite:path".)
 	ResponseParameters map[string]map[string]string `json:"responseParameters,omitempty"`
+	// TemplateSelectionExpression (WebSocket APIs) picks the RequestTemplates key from the
+	// message, e.g. "${request.body.action}"; unset or no match: "$default".
+	TemplateSelectionExpression string `json:"templateSelectionExpression,omitempty"`
 }
 
 // IntegrationResponse is AWS's IntegrationResponse.

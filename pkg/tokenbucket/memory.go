@@ -2,6 +2,7 @@ package tokenbucket
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -127,6 +128,35 @@ func (m *MemoryStore) Usage(ctx context.Context, key string, period Period, offs
 		return qc.used, nil
 	}
 	return 0, nil
+}
+
+// SetUsage implements QuotaStore.
+func (m *MemoryStore) SetUsage(ctx context.Context, key string, period Period, offset int, used int64) error {
+	if err := CheckQuota(key, 0, period, offset, 0); err != nil {
+		return err
+	}
+	if used < 0 {
+		return fmt.Errorf("%w: usage %d is negative", ErrInvalid, used)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	start, end, err := PeriodBounds(m.now(), period, offset)
+	if err != nil {
+		return err
+	}
+	qc, ok := m.quotas[key]
+	if !ok {
+		if err := m.room(m.now().UnixMicro()); err != nil {
+			return err
+		}
+		qc = &quotaCounter{}
+		m.quotas[key] = qc
+	}
+	qc.start, qc.end, qc.used = start.Unix(), end.Unix(), used
+	return nil
 }
 
 // Len returns the number of live buckets and quota counters.

@@ -35,6 +35,8 @@ type QuotaStore interface {
 	TakeQuota(ctx context.Context, key string, limit int64, period Period, offset int, want int64) (Result, error)
 	// Usage returns the usage of key in the current period.
 	Usage(ctx context.Context, key string, period Period, offset int) (int64, error)
+	// SetUsage sets the usage of key in the current period (AWS's update-usage).
+	SetUsage(ctx context.Context, key string, period Period, offset int, used int64) error
 }
 
 // CheckQuota validates the arguments of TakeQuota and Usage (limit and want are ignored by

@@ -152,6 +152,15 @@ if tonumber(st[1]) == start then return tonumber(st[2]) or 0 end
 return 0
 `)
 
+// setUsageScript: KEYS[1] counter; ARGV used, period, offset, now override.
+var setUsageScript = redis.NewScript(luaNow + luaPeriod + `
+local now = now_micros(ARGV[4])
+local start, stop = period_bounds(math.floor(now / 1e6), ARGV[2], tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], 'p', string.format('%.17g', start), 'n', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], stop * 1000 + 60000)
+return 1
+`)
+
 func (s *RedisStore) nowArg() string {
 	if s.nowMicros == nil {
 		return ""
@@ -195,6 +204,20 @@ func (s *RedisStore) Usage(ctx context.Context, key string, period Period, offse
 		return 0, fmt.Errorf("tokenbucket: usage: %w", err)
 	}
 	return n, nil
+}
+
+// SetUsage implements QuotaStore.
+func (s *RedisStore) SetUsage(ctx context.Context, key string, period Period, offset int, used int64) error {
+	if err := CheckQuota(key, 0, period, offset, 0); err != nil {
+		return err
+	}
+	if used < 0 {
+		return fmt.Errorf("%w: usage %d is negative", ErrInvalid, used)
+	}
+	if err := setUsageScript.Run(ctx, s.c, []string{s.prefix + "q:" + key}, used, string(period), offset, s.nowArg()).Err(); err != nil {
+		return fmt.Errorf("tokenbucket: set usage: %w", err)
+	}
+	return nil
 }
 
 func result(v []int64) (Result, error) {

@@ -331,3 +331,23 @@ type UsagePlanLimits struct {
 	QuotaPeriod string  `json:"quotaPeriod,omitempty"` // DAY, WEEK, MONTH
 	QuotaOffset int     `json:"quotaOffset,omitempty"`
 }
+
+// UsageRequest reads (Set nil) or sets the usage of a quota key in its current period.
+type UsageRequest struct {
+	Key    string `json:"key"`
+	Period string `json:"period"` // DAY, WEEK, MONTH
+	Offset int    `json:"offset,omitempty"`
+	Set    *int64 `json:"set,omitempty"`
+}
+
+// UsageReply answers a UsageRequest: the usage after the operation. Code is CodeBadRequest
+// for invalid arguments and CodeUnavailable when the store is down.
+type UsageReply struct {
+	Used    int64  `json:"used"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// QuotaKey is the ratelimit key of an API key's quota on a usage plan, the one edges count
+// requests against and admin's get-usage reads.
+func QuotaKey(planID, apiKeyID string) string { return "quota/" + planID + "/" + apiKeyID }

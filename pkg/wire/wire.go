@@ -19,6 +19,9 @@ const (
 	SubjectAuthzInvalidate = Prefix + "authz.invalidate"
 	// SubjectRateLimitLease takes a LeaseRequest and answers a LeaseGrant.
 	SubjectRateLimitLease = Prefix + "ratelimit.lease"
+	// SubjectRateLimitUsage takes a UsageRequest and answers a UsageReply: a quota's usage in
+	// its current period, read or set (admin's get-usage and update-usage).
+	SubjectRateLimitUsage = Prefix + "ratelimit.usage"
 	// SubjectConnRegister carries ConnEvents from edges (publish, no reply).
 	SubjectConnRegister = Prefix + "connections.register"
 	// SubjectConnManage takes a ManageRequest and answers a ManageResponse.

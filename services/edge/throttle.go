@@ -69,7 +69,7 @@ func (s *Service) throttle(ctx context.Context, r *request) bool {
 		return false
 	}
 	if p.QuotaLimit > 0 {
-		ok, code := s.deps.Limiter.AllowQuota(ctx, "quota/"+p.PlanID+"/"+r.decision.UsageKey, p.QuotaLimit, p.QuotaPeriod, p.QuotaOffset)
+		ok, code := s.deps.Limiter.AllowQuota(ctx, wire.QuotaKey(p.PlanID, r.decision.UsageKey), p.QuotaLimit, p.QuotaPeriod, p.QuotaOffset)
 		if !ok {
 			s.refuse(r, code)
 			return false

@@ -113,6 +113,13 @@ func (s *Service) Run(ctx context.Context) error {
 		_ = sub.Unsubscribe()
 		return fmt.Errorf("subscribing to heartbeats: %w", err)
 	}
+	us, err := s.nc.QueueSubscribe(wire.SubjectRateLimitUsage, wire.QueueRateLimit, s.serveUsage)
+	if err != nil {
+		_ = sub.Unsubscribe()
+		_ = hb.Unsubscribe()
+		return fmt.Errorf("subscribing to usage: %w", err)
+	}
+	defer func() { _ = us.Unsubscribe() }()
 	if err := s.nc.Flush(); err != nil {
 		_ = sub.Unsubscribe()
 		_ = hb.Unsubscribe()

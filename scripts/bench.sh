@@ -143,6 +143,10 @@ keyed_url=$(json_field invokeUrl <<<"$out")
 key=$("$PORTICO" apikey create --api "$keyed_api" --stage prod --admin "$ADMIN" -o json 2>"$tmp/cli.log" | json_field value) \
   || die "portico apikey create failed: $(cat "$tmp/cli.log")"
 [ -n "$key" ] || die "portico apikey create printed no value: $(cat "$tmp/cli.log")"
+out=$("$PORTICO" import examples/petstore/openapi.yaml --stage throttled --throttle-rate 1000000 --throttle-burst 1000000 \
+  --admin "$ADMIN" -o json 2>"$tmp/cli.log") || die "portico import (throttled stage) failed: $(cat "$tmp/cli.log")"
+throttled_url=$(json_field invokeUrl <<<"$out")
+[ -n "$throttled_url" ] || die "portico import printed no invokeUrl: $out"
 sed 's/BENCH_ROUND/0/' scripts/bench/mock.yaml >"$tmp/mock.yaml"
 out=$("$PORTICO" import "$tmp/mock.yaml" --stage prod --admin "$ADMIN" -o json 2>"$tmp/cli.log") \
   || die "portico import (mock) failed: $(cat "$tmp/cli.log")"
@@ -154,6 +158,7 @@ direct_url="http://127.0.0.1:$DIRECT_PORT/pets/1"
 nginx_url="http://127.0.0.1:$NGINX_PORT/pets/1"
 wait_http "$direct_url" 200 || die "direct petstore is not serving"
 wait_http "$open_url/pets/1" 200 || die "portico does not serve GET /pets/1"
+wait_http "$throttled_url/pets/1" 200 || die "portico does not serve the throttled GET /pets/1"
 wait_http "$keyed_url/pets/1" 200 100 -H "x-api-key: $key" || die "portico does not serve the keyed GET /pets/1"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$keyed_url/pets/1")
 [ "$code" = 403 ] || die "the keyed route answered $code without a key, want 403"
@@ -245,6 +250,7 @@ commandstats() {
 load direct "$direct_url"
 [ "$have_nginx" = 1 ] && load nginx "$nginx_url"
 load open "$open_url/pets/1"
+load throttled "$throttled_url/pets/1"
 # Redis counts start after the warm-up, so they cover exactly the measured requests (and the
 # requests still in flight when the run ends, a rounding error at this rate).
 [ "$have_redis_cli" = 1 ] && before_measure=(eval 'commandstats >"$tmp/redis.before"')
@@ -278,6 +284,7 @@ wait_http "$mock_url/version" 200 || die "the mock API is not served"
 read -r d_rps d_p50 d_p99 d_non d_err < <(stats direct)
 read -r o_rps o_p50 o_p99 o_non o_err < <(stats open)
 read -r k_rps k_p50 k_p99 k_non k_err < <(stats keyed)
+read -r t_rps t_p50 t_p99 t_non t_err < <(stats throttled)
 if [ "$have_nginx" = 1 ]; then
   read -r n_rps n_p50 n_p99 n_non n_err < <(stats nginx)
 fi
@@ -314,6 +321,7 @@ else
   echo "| nginx → direct | skipped: $nginx_skip | | | |"
 fi
 row "portico → NATS_PROXY (no auth)" "$o_rps" "$o_p50" "$o_p99" "$o_non" "$o_err"
+row "portico + stage throttling (limit above the load, Redis)" "$t_rps" "$t_p50" "$t_p99" "$t_non" "$t_err"
 row "portico + API key + throttling (Redis)" "$k_rps" "$k_p50" "$k_p99" "$k_non" "$k_err"
 if [ "$have_split" = 1 ]; then
   read -r s_rps s_p50 s_p99 s_non s_err < <(stats split)
@@ -327,10 +335,10 @@ if [ "$have_nginx" = 1 ]; then
 else
   echo "- portico / nginx: n/a (nginx skipped: $nginx_skip)"
 fi
-echo "- API key + throttling / no auth: $(ratio "$k_rps" "$o_rps"); portico / direct: $(ratio "$o_rps" "$d_rps")"
+echo "- throttling on / off: $(ratio "$t_rps" "$o_rps") (goal ≥ 0.95×); API key + throttling / no auth: $(ratio "$k_rps" "$o_rps") (goal ≥ 0.95×); portico / direct: $(ratio "$o_rps" "$d_rps")"
 [ "$have_split" = 1 ] && echo "- edge apart from NATS / embedded NATS: $(ratio "$s_rps" "$o_rps")"
 echo "- Redis (${redis_note:-$REDIS_URL}), throttled row: $redis_line"
 echo "- deployment propagation (deploy returns → edge serves the new body, $ROUNDS re-imports + deploys): p50 $prop_p50, p99 $prop_p99, max $prop_max ($prop_polls polls in all: $ROUNDS means every round was live at the first poll); the deploy command itself: $prop_cmd"
-if [ $((d_non + d_err + o_non + o_err + k_non + k_err + ${n_non:-0} + ${n_err:-0} + ${s_non:-0} + ${s_err:-0})) -gt 0 ]; then
+if [ $((d_non + d_err + o_non + o_err + k_non + k_err + t_non + t_err + ${n_non:-0} + ${n_err:-0} + ${s_non:-0} + ${s_err:-0})) -gt 0 ]; then
   echo "- WARNING: some rows had non-2xx answers or socket errors; their req/s include them"
 fi

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func routeKeys(a model.RestAPI) string {
 		}
 		keys = append(keys, r.RouteKey+"->"+uri)
 	}
+	slices.Sort(keys)
 	return strings.Join(keys, ",")
 }
 

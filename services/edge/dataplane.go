@@ -39,6 +39,9 @@ type dataPlane struct {
 	reqParams    []paramMapping
 	responses    []*integrationResponse // with a selection pattern, in a stable order
 	defaultResp  *integrationResponse
+
+	// HTTP APIs
+	httpMapping *httpMapping
 }
 
 // requiredParam is a method request parameter marked required.
@@ -79,13 +82,25 @@ func (st *stageState) prepareDataPlane(t *target) error {
 			errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
 		}
 	}
+	if st.protocol() == model.ProtocolHTTP {
+		if st.cors == nil && st.api.CorsConfiguration != nil {
+			st.cors = compileCors(st.api.CorsConfiguration)
+		}
+		if len(in.RequestParameters) > 0 || len(in.ResponseParameters) > 0 {
+			m, err := compileHTTPMapping(in)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
+			}
+			dp.httpMapping = m
+		}
+	}
 	switch in.Type {
 	case model.IntegrationNATS, model.IntegrationHTTP, model.IntegrationMock:
 		if err := dp.compileIntegration(in); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
 		}
 	}
-	if dp.nonProxy || len(dp.required) > 0 || dp.validateBody {
+	if dp.nonProxy || len(dp.required) > 0 || dp.validateBody || dp.httpMapping != nil {
 		t.dataPlane = dp
 	}
 	return errors.Join(errs...)

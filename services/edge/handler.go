@@ -30,6 +30,8 @@ type request struct {
 	path     string // path below the stage, starting with /
 	params   []route.Param
 	decision wire.AuthzDecision
+
+	pathOverride string // HTTP API overwrite:path mapping
 }
 
 // statusPrefix starts the edge's own endpoints; "@" cannot begin a stage name.
@@ -98,6 +100,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	r.st, r.path = st, path
 	if st.protocol() == model.ProtocolWebSocket {
 		s.handleWebSocket(&r)
+		return
+	}
+	if s.cors(&r) {
 		return
 	}
 	method := string(ctx.Method())

@@ -14,16 +14,24 @@ import (
 	"github.com/portico/portico/pkg/wire"
 )
 
+// Integration timeout bounds, as AWS: at least 50 ms, at most 30 s (HTTP APIs; REST's default
+// and usual maximum is 29 s).
+const (
+	minIntegrationTimeout = 50 * time.Millisecond
+	maxIntegrationTimeout = 30 * time.Second
+)
+
 func (s *Service) timeout(in *model.Integration) time.Duration {
-	if in.TimeoutInMillis > 0 {
-		return time.Duration(in.TimeoutInMillis) * time.Millisecond
+	if in.TimeoutInMillis <= 0 {
+		return model.DefaultTimeoutMillis * time.Millisecond
 	}
-	return model.DefaultTimeoutMillis * time.Millisecond
+	return min(max(time.Duration(in.TimeoutInMillis)*time.Millisecond, minIntegrationTimeout), maxIntegrationTimeout)
 }
 
 func (s *Service) integrate(ctx context.Context, r *request) {
 	in := r.t.integration
 	start := time.Now()
+	s.mapHTTPRequest(r)
 	switch in.Type {
 	case model.IntegrationNATSProxy:
 		s.natsProxy(ctx, r)
@@ -37,6 +45,8 @@ func (s *Service) integrate(ctx context.Context, r *request) {
 		s.log.Warn("unsupported integration type", "type", in.Type, "route", r.t.routeKey)
 		s.gatewayError(r, gw.APIConfigurationError, "")
 	}
+	s.mapHTTPResponse(r)
+	s.corsHeaders(r)
 	s.metrics.latency.WithLabelValues(r.st.apiID, r.st.name).Observe(time.Since(start).Seconds())
 }
 
@@ -54,6 +64,9 @@ func (s *Service) timedOut(r *request) {
 func (s *Service) httpProxy(ctx context.Context, r *request) {
 	c := r.ctx
 	uri := expandURI(r.t.integration.URI, r.st.stage.Variables, r)
+	if r.pathOverride != "" {
+		uri = withPath(uri, r.pathOverride)
+	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)

@@ -37,6 +37,7 @@ type stageState struct {
 	stage        model.Stage
 	routes       route.Table[*target]
 	defaultRoute *target // HTTP API $default
+	cors         *corsPolicy // HTTP API CORS configuration; nil when none
 	throttleKey  string
 	rate         float64
 	burst        int64

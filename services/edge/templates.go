@@ -58,7 +58,9 @@ func methodParams(r *request) (path, query, header map[string]string) {
 }
 
 // contextVars is $context for templates and mappings.
-func (s *Service) contextVars(r *request) map[string]any {
+func (s *Service) contextVars(r *request) map[string]any { return contextVarsFor(r) }
+
+func contextVarsFor(r *request) map[string]any {
 	c := r.ctx
 	now := time.Now()
 	host := string(c.Host())
@@ -95,6 +97,7 @@ func (s *Service) contextVars(r *request) map[string]any {
 		"requestTimeEpoch":  now.UnixMilli(),
 		"identity":          identity,
 		"authorizer":        auth,
+		"isCanaryRequest":   r.st.isCanary,
 	}
 }
 

@@ -32,13 +32,13 @@ func TestMockIntegration(t *testing.T) {
 		IntegrationResponses: map[string]model.IntegrationResponse{
 			"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": "#set($context.responseOverride.status = 418)#set($context.responseOverride.header.X-Over = \"yes\")teapot"}}}}
 	never := &model.Integration{Type: model.IntegrationMock, PassthroughBehavior: "NEVER",
-		RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+		RequestTemplates:     map[string]string{"application/json": `{"statusCode": 200}`},
 		IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200"}}}
 	noTemplates := &model.Integration{Type: model.IntegrationMock, PassthroughBehavior: "WHEN_NO_TEMPLATES",
-		RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+		RequestTemplates:     map[string]string{"application/json": `{"statusCode": 200}`},
 		IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200"}}}
 	noResponse := &model.Integration{Type: model.IntegrationMock,
-		RequestTemplates: map[string]string{"application/json": `{"statusCode": 500}`},
+		RequestTemplates:     map[string]string{"application/json": `{"statusCode": 500}`},
 		IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200", SelectionPattern: "2\\d{2}"}}}
 	api := restAPI("mock1", resource("/m", method(mock)), resource("/over", method(override)),
 		resource("/never", method(never)), resource("/nt", method(noTemplates)), resource("/none", method(noResponse)))

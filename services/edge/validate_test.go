@@ -143,3 +143,16 @@ func TestGatewayResponses(t *testing.T) {
 		})
 	}
 }
+
+func TestIntegrationTimeoutBounds(t *testing.T) {
+	s := &Service{}
+	tests := []struct {
+		millis int
+		want   string
+	}{{0, "29s"}, {1, "50ms"}, {50, "50ms"}, {1500, "1.5s"}, {29000, "29s"}, {120000, "30s"}}
+	for _, tc := range tests {
+		if got := s.timeout(&model.Integration{TimeoutInMillis: tc.millis}).String(); got != tc.want {
+			t.Errorf("timeout(%d ms) = %s, want %s", tc.millis, got, tc.want)
+		}
+	}
+}

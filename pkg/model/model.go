@@ -99,19 +99,22 @@ type MethodResponse struct {
 
 // Integration is AWS's Integration, with Portico's NATS types.
 type Integration struct {
-	Type                 string                         `json:"type"`
-	HTTPMethod           string                         `json:"httpMethod,omitempty"`
-	URI                  string                         `json:"uri,omitempty"`
-	ConnectionType       string                         `json:"connectionType,omitempty"`
-	Credentials          string                         `json:"credentials,omitempty"`
-	RequestParameters    map[string]string              `json:"requestParameters,omitempty"`
-	RequestTemplates     map[string]string              `json:"requestTemplates,omitempty"`
-	PassthroughBehavior  string                         `json:"passthroughBehavior,omitempty"`
-	ContentHandling      string                         `json:"contentHandling,omitempty"`
-	TimeoutInMillis      int                            `json:"timeoutInMillis,omitempty"`
-	CacheNamespace       string                         `json:"cacheNamespace,omitempty"`
-	CacheKeyParameters   []string                       `json:"cacheKeyParameters,omitempty"`
-	PayloadFormatVersion string                         `json:"payloadFormatVersion,omitempty"`
+	Type                 string            `json:"type"`
+	HTTPMethod           string            `json:"httpMethod,omitempty"`
+	URI                  string            `json:"uri,omitempty"`
+	ConnectionType       string            `json:"connectionType,omitempty"`
+	Credentials          string            `json:"credentials,omitempty"`
+	RequestParameters    map[string]string `json:"requestParameters,omitempty"`
+	RequestTemplates     map[string]string `json:"requestTemplates,omitempty"`
+	PassthroughBehavior  string            `json:"passthroughBehavior,omitempty"`
+	ContentHandling      string            `json:"contentHandling,omitempty"`
+	TimeoutInMillis      int               `json:"timeoutInMillis,omitempty"`
+	CacheNamespace       string            `json:"cacheNamespace,omitempty"`
+	CacheKeyParameters   []string          `json:"cacheKeyParameters,omitempty"`
+	PayloadFormatVersion string            `json:"payloadFormatVersion,omitempty"`
+	// IntegrationSubtype is an HTTP API AWS integration's action: SQS-SendMessage,
+	// EventBridge-PutEvents (RequestParameters name the queue, body, bus, …).
+	IntegrationSubtype   string                         `json:"integrationSubtype,omitempty"`
 	IntegrationResponses map[string]IntegrationResponse `json:"integrationResponses,omitempty"`
 	// ResponseParameters is an HTTP API integration's response parameter mapping, by status
 	// code: {"404": {"overwrite:statuscode": "200", "append:header.x": "v"}}.

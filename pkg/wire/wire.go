@@ -148,3 +148,25 @@ const KeyIAMUsersPrefix = "iam.users."
 
 // KeyIAMUser is the key of the IAM credential record of an access key id.
 func KeyIAMUser(accessKeyID string) string { return KeyIAMUsersPrefix + accessKeyID }
+
+// Durable publishing for AWS integrations (SQS-SendMessage and EventBridge-PutEvents style
+// subtypes): the edge publishes to JetStream and answers with the stream sequence.
+const (
+	// QueueStream captures QueueSubject for every queue.
+	QueueStream = "PORTICO_QUEUES"
+	// EventStream captures EventSubject for every event bus.
+	EventStream = "PORTICO_EVENTS"
+)
+
+// QueueSubject is where a message sent to queue (the SQS queue name) is stored.
+func QueueSubject(queue string) string { return Prefix + "queue." + queue }
+
+// QueueSubjects is QueueStream's subject filter.
+const QueueSubjects = Prefix + "queue.>"
+
+// EventSubject is where an event put on bus (the EventBridge bus name, "default" when
+// none) is stored.
+func EventSubject(bus string) string { return Prefix + "events." + bus }
+
+// EventSubjects is EventStream's subject filter.
+const EventSubjects = Prefix + "events.>"

@@ -66,6 +66,7 @@ type conn struct {
 	writerDone chan struct{} // closed when the writer has ended for good
 	writerOnce sync.Once
 	writing    atomic.Bool // a writer goroutine runs
+	serving    atomic.Bool // registered and served: closing needs the writer (serve waits for it)
 	inflight   chan struct{}
 
 	closeOnce   sync.Once
@@ -129,7 +130,7 @@ func (c *conn) closeWith(code int, reason string, frame bool) {
 		c.closeBy = time.Now().Add(closeGrace)
 		c.dlMu.Unlock()
 		close(c.stop)
-		if c.ws != nil {
+		if c.serving.Load() {
 			c.kick() // the writer sends the close frame and arms the close deadline
 		}
 	})

@@ -60,11 +60,12 @@ type Target struct {
 // Hub holds the edge's sockets: it upgrades them, routes their messages to integrations,
 // registers them with the connections service and writes what @connections delivers.
 type Hub struct {
-	cfg    Config
-	deps   Deps
-	log    *slog.Logger
-	tracer trace.Tracer
-	http   *fasthttp.Client // HTTP and HTTP_PROXY integrations
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	tracer    trace.Tracer
+	http      *fasthttp.Client // HTTP and HTTP_PROXY integrations
+	templates templateCache    // compiled request/response templates
 
 	reserved atomic.Int64 // sockets held plus handshakes in progress, for MaxConns
 	draining atomic.Bool

@@ -40,7 +40,7 @@ func (h *Hub) integrationMsg(ctx context.Context, c *conn, r *model.Route, event
 	switch in.Type {
 	case model.IntegrationMock:
 		return nil, nil
-	case model.IntegrationNATSProxy:
+	case model.IntegrationNATSProxy, model.IntegrationNATS:
 		subject = expandStageVariables(in.URI, c.t.StageVariables)
 	case model.IntegrationAWSProxy:
 		subject = wire.AuthorizerSubject(expandStageVariables(in.URI, c.t.StageVariables))
@@ -102,8 +102,17 @@ func (h *Hub) callIntegration(ctx context.Context, c *conn, r *model.Route, even
 	if ms := r.Integration.TimeoutInMillis; ms > 0 {
 		timeout = min(max(time.Duration(ms)*time.Millisecond, 50*time.Millisecond), h.cfg.IntegrationTimeout)
 	}
-	if t := r.Integration.Type; t == model.IntegrationHTTP || t == model.IntegrationHTTPProxy {
+	switch r.Integration.Type {
+	case model.IntegrationHTTP, model.IntegrationHTTPProxy:
 		res, err := h.callHTTP(ctx, c, r, event, requestID, body, extra, timeout)
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return res, err
+	case model.IntegrationMock, model.IntegrationNATS:
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		res, err := h.callTemplated(tctx, c, r, event, requestID, body, extra)
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}

@@ -196,8 +196,9 @@ func (h *Hub) serve(c *conn, nc net.Conn, req *http.Request, respHeader http.Hea
 	}
 	defer h.wg.Done()
 	h.publishConnEvent(c, wire.ConnConnect)
-	if len(c.out) > 0 {
-		c.kick() // frames queued between registration and now
+	c.serving.Store(true)
+	if len(c.out) > 0 || c.isClosing() {
+		c.kick() // frames queued, or a close started, between registration and now
 	}
 	c.readLoop(context.Background())
 	<-c.writerDone

@@ -86,7 +86,7 @@ func (st *stageState) prepareDataPlane(t *target) error {
 		if st.cors == nil && st.api.CorsConfiguration != nil {
 			st.cors = compileCors(st.api.CorsConfiguration)
 		}
-		if len(in.RequestParameters) > 0 || len(in.ResponseParameters) > 0 {
+		if in.Type != model.IntegrationAWS && (len(in.RequestParameters) > 0 || len(in.ResponseParameters) > 0) {
 			m, err := compileHTTPMapping(in)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
@@ -94,8 +94,12 @@ func (st *stageState) prepareDataPlane(t *target) error {
 			dp.httpMapping = m
 		}
 	}
+	nonProxy := in.Type == model.IntegrationAWS && st.protocol() == model.ProtocolREST
 	switch in.Type {
 	case model.IntegrationNATS, model.IntegrationHTTP, model.IntegrationMock:
+		nonProxy = true
+	}
+	if nonProxy {
 		if err := dp.compileIntegration(in); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
 		}

@@ -41,6 +41,12 @@ func (s *Service) integrate(ctx context.Context, r *request) {
 		s.nonProxy(ctx, r)
 	case model.IntegrationAWSProxy:
 		s.awsProxy(ctx, r)
+	case model.IntegrationAWS:
+		if r.t.dataPlane != nil && r.t.dataPlane.nonProxy {
+			s.nonProxy(ctx, r) // REST: templates around the AWS action
+		} else {
+			s.awsIntegration(ctx, r) // HTTP API: subtype and request parameters
+		}
 	default:
 		s.log.Warn("unsupported integration type", "type", in.Type, "route", r.t.routeKey)
 		s.gatewayError(r, gw.APIConfigurationError, "")

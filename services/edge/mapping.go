@@ -120,6 +120,8 @@ func (src *mappingSource) ref(name string) string {
 		}
 	case name == "request.path":
 		return r.path
+	case name == "request.body":
+		return string(c.Request.Body())
 	case strings.HasPrefix(name, "response.header.") && src.response:
 		return string(c.Response.Header.Peek(strings.TrimPrefix(name, "response.header.")))
 	case strings.HasPrefix(name, "stageVariables."):

@@ -240,6 +240,8 @@ func (s *Service) nonProxy(ctx context.Context, r *request) {
 		res, ok = s.httpIntegration(ctx, r, &mr)
 	case model.IntegrationNATS:
 		res, ok = s.natsIntegration(ctx, r, &mr)
+	case model.IntegrationAWS:
+		res, ok = s.awsREST(ctx, r, &mr)
 	}
 	if !ok {
 		return

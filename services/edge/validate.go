@@ -71,7 +71,7 @@ func (dp *dataPlane) compileValidation(api *model.RestAPI, m *model.Method) erro
 		if err != nil {
 			return fmt.Errorf("model %s: %w", md.Name, err)
 		}
-		rewriteRefs(doc, api.ID, 0)
+		rewriteRefs(doc, doc, api, 0)
 		if err := c.AddResource(modelURLPrefix+api.ID+"/models/"+md.Name, doc); err != nil {
 			return fmt.Errorf("model %s: %w", md.Name, err)
 		}
@@ -99,26 +99,49 @@ func hasModel(api *model.RestAPI, name string) bool {
 	return false
 }
 
-// rewriteRefs points every $ref to a model of the API at the URL the model is registered under.
-func rewriteRefs(v any, apiID string, depth int) {
+// rewriteRefs points every $ref to a model of the API at the URL the model is registered
+// under: AWS model URLs with any API id, and OpenAPI's #/components/schemas/X or Swagger's
+// #/definitions/X when X is a model (and not a local definition of this schema).
+func rewriteRefs(v, root any, api *model.RestAPI, depth int) {
 	if depth > 64 {
 		return
 	}
 	switch x := v.(type) {
 	case map[string]any:
 		if ref, ok := x["$ref"].(string); ok {
-			if m := modelRef.FindStringSubmatch(ref); m != nil {
-				x["$ref"] = modelURLPrefix + apiID + "/models/" + m[1] + m[2]
+			if name, frag, ok := modelRefName(ref, root, api); ok {
+				x["$ref"] = modelURLPrefix + api.ID + "/models/" + name + frag
 			}
 		}
 		for _, e := range x {
-			rewriteRefs(e, apiID, depth+1)
+			rewriteRefs(e, root, api, depth+1)
 		}
 	case []any:
 		for _, e := range x {
-			rewriteRefs(e, apiID, depth+1)
+			rewriteRefs(e, root, api, depth+1)
 		}
 	}
+}
+
+func modelRefName(ref string, root any, api *model.RestAPI) (name, frag string, ok bool) {
+	if m := modelRef.FindStringSubmatch(ref); m != nil {
+		return m[1], m[2], true
+	}
+	for _, prefix := range []string{"#/components/schemas/", "#/definitions/"} {
+		n, found := strings.CutPrefix(ref, prefix)
+		if !found || strings.Contains(n, "/") || !hasModel(api, n) {
+			continue
+		}
+		if prefix == "#/definitions/" {
+			if r, isMap := root.(map[string]any); isMap {
+				if defs, isMap := r["definitions"].(map[string]any); isMap && defs[n] != nil {
+					return "", "", false // a local definition
+				}
+			}
+		}
+		return n, "", true
+	}
+	return "", "", false
 }
 
 // validate runs the method's request validator; false means the response is written.

@@ -101,7 +101,9 @@ func Render(t Type, message string, custom map[string]model.GatewayResponse) Res
 		}
 	}
 	if ok {
-		if n, err := strconv.Atoi(gr.StatusCode); err == nil && n >= 100 && n <= 599 && custom[string(t)].StatusCode != "" {
+		// A type's own status, else DEFAULT_4XX/5XX's status (which AWS applies to every
+		// type of its class that has no customisation of its own).
+		if n, err := strconv.Atoi(gr.StatusCode); err == nil && n >= 100 && n <= 599 {
 			r.Status = n
 		}
 		for k, v := range gr.ResponseParameters {
@@ -112,7 +114,11 @@ func Render(t Type, message string, custom map[string]model.GatewayResponse) Res
 			r.Headers[name] = literal(v)
 		}
 		if tmpl, found := gr.ResponseTemplates["application/json"]; found {
-			body = []byte(strings.ReplaceAll(strings.ReplaceAll(tmpl, "$context.error.messageString", strconv.Quote(message)), "$context.error.message", message))
+			body = []byte(strings.NewReplacer(
+				"$context.error.messageString", strconv.Quote(message),
+				"$context.error.message", message,
+				"$context.error.responseType", string(t),
+			).Replace(tmpl))
 		}
 	}
 	r.Body = body

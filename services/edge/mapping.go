@@ -1,12 +1,14 @@
 package edge
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/portico/portico/pkg/jsonpath"
 	"github.com/portico/portico/pkg/model"
 )
 
@@ -107,10 +109,12 @@ func (src *mappingSource) ref(name string) string {
 	r := src.r
 	c := r.ctx
 	switch {
-	case strings.HasPrefix(name, "request.header."):
-		return string(c.Request.Header.Peek(strings.TrimPrefix(name, "request.header.")))
+	case strings.HasPrefix(name, "request.header."): // repeated headers joined with commas
+		return joinValues(c.Request.Header.PeekAll(strings.TrimPrefix(name, "request.header.")))
 	case strings.HasPrefix(name, "request.querystring."):
-		return string(c.URI().QueryArgs().Peek(strings.TrimPrefix(name, "request.querystring.")))
+		return joinValues(c.URI().QueryArgs().PeekMulti(strings.TrimPrefix(name, "request.querystring.")))
+	case strings.HasPrefix(name, "request.body."):
+		return bodyPath(c.Request.Body(), strings.TrimPrefix(name, "request.body."))
 	case strings.HasPrefix(name, "request.path."):
 		want := strings.TrimPrefix(name, "request.path.")
 		for _, p := range r.params {
@@ -134,6 +138,44 @@ func (src *mappingSource) ref(name string) string {
 		return v
 	}
 	return ""
+}
+
+func joinValues(vs [][]byte) string {
+	switch len(vs) {
+	case 0:
+		return ""
+	case 1:
+		return string(vs[0])
+	}
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = string(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// maxMappedBody is how much of a body $request.body.x looks at (AWS: 100 KB).
+const maxMappedBody = 100 << 10
+
+// bodyPath evaluates a JSONPath (without "$.") over a JSON body; strings render as is, other
+// values as JSON.
+func bodyPath(body []byte, path string) string {
+	if len(body) > maxMappedBody || strings.Contains(path, "..") || strings.Contains(path, "?(") {
+		return ""
+	}
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	v, err := jsonpath.Get(doc, "$."+path)
+	if err != nil || v == nil {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // eval renders a mapping value: text with $reference or ${reference} parts, where a

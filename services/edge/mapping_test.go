@@ -23,9 +23,14 @@ func testRequest(uri string, hdr ...string) *request {
 }
 
 func TestMappingEval(t *testing.T) {
-	src := &mappingSource{r: testRequest("/x/7?q=1", "X-H", "hv")}
+	r := testRequest("/x/7?q=1&m=1&m=2", "X-H", "hv")
+	r.ctx.Request.SetBodyString(`{"a":{"b":"x"}}`)
+	src := &mappingSource{r: r}
 	tests := []struct{ in, want string }{
 		{"static", "static"},
+		{"$request.body.a.b", "x"},
+		{"$request.body.a", `{"b":"x"}`},
+		{"$request.querystring.m", "1,2"},
 		{"$request.header.X-H", "hv"},
 		{"$request.querystring.q", "1"},
 		{"/a/$request.path.id/b", "/a/7/b"},

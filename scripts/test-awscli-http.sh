@@ -53,4 +53,28 @@ err=$(apigw2 get-api --api-id "$hapi" 2>&1 || true)
 contains "http api deleted" "$err" "NotFoundException"
 wait_gone "$hapi" '$default'
 
+# import-api from an OpenAPI document, served on $default, exported again, reimported.
+cat >"$tmp/shop.yaml" <<'DOC'
+openapi: 3.0.1
+info: {title: script-import, version: "1"}
+paths:
+  /pets:
+    get:
+      x-amazon-apigateway-integration: {type: nats_proxy, uri: petstore.pets.list}
+DOC
+iapi=$(apigw2 import-api --body "file://$tmp/shop.yaml" --query ApiId --output text)
+expect "import-api routes" "$(apigw2 get-routes --api-id "$iapi" --query 'Items[].RouteKey' --output text)" "GET /pets"
+idep=$(apigw2 create-stage --api-id "$iapi" --stage-name '$default' --auto-deploy --query DeploymentId --output text)
+wait_served "$iapi" '$default' "$idep"
+contains "invoke imported" "$(curl -s "http://$HTTP/restapis/$iapi/\$default/_user_request_/pets")" '"type":"dog"'
+apigw2 export-api --api-id "$iapi" --specification OAS30 --output-type YAML "$tmp/export.yaml" >/dev/null
+contains "export-api" "$(cat "$tmp/export.yaml")" "petstore.pets.list"
+sed -i 's#/pets:#/animals:#' "$tmp/export.yaml"
+apigw2 reimport-api --api-id "$iapi" --body "file://$tmp/export.yaml" >/dev/null
+expect "reimport-api routes" "$(apigw2 get-routes --api-id "$iapi" --query 'Items[].RouteKey' --output text)" "GET /animals"
+idep2=$(apigw2 get-stage --api-id "$iapi" --stage-name '$default' --query DeploymentId --output text)
+wait_served "$iapi" '$default' "$idep2"
+contains "invoke reimported" "$(curl -s "http://$HTTP/restapis/$iapi/\$default/_user_request_/animals")" '"type":"dog"'
+apigw2 delete-api --api-id "$iapi"
+
 echo "PASS: AWS CLI HTTP API lifecycle"

@@ -81,6 +81,11 @@ contains "delete active deployment" "$err" "Active stages pointing to this deplo
 apigw delete-deployment --rest-api-id "$api" --deployment-id "$dep2"
 expect "get-deployments after delete" "$(apigw get-deployments --rest-api-id "$api" --query 'length(items)' --output text)" "2"
 
+# Gateway responses: all 21 types with defaults, one customised.
+expect "get-gateway-responses" "$(apigw get-gateway-responses --rest-api-id "$api" --query 'length(items)' --output text)" "21"
+expect "put-gateway-response" "$(apigw put-gateway-response --rest-api-id "$api" --response-type THROTTLED --status-code 503 \
+  --query '[statusCode,defaultResponse]' --output text)" "503	False"
+
 # A usage plan on the stage with an API key bound to it.
 key=$(apigw create-api-key --name script-key --enabled --query id --output text)
 plan=$(apigw create-usage-plan --name script-plan --throttle burstLimit=20,rateLimit=10 \

@@ -196,6 +196,64 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
+func TestDeployCanaryPromoteRollback(t *testing.T) {
+	url, kv := startAdmin(t)
+	doc := filepath.Join(t.TempDir(), "api.yaml")
+	if err := os.WriteFile(doc, []byte(cliTestDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, newImportCmd(), "import", doc, "--stage", "prod", "--admin", url, "-o", "json")
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	var res importResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	first := getStage(t, kv, res.APIID, "prod").DeploymentID
+
+	out, err = runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--canary-percent", "25",
+		"--canary-variable", "color=red", "--admin", url, "-o", "json")
+	if err != nil {
+		t.Fatalf("deploy --canary-percent: %v\n%s", err, out)
+	}
+	var dep deployResult
+	if err := json.Unmarshal([]byte(out), &dep); err != nil {
+		t.Fatal(err)
+	}
+	sg := getStage(t, kv, res.APIID, "prod")
+	if dep.DeploymentID != first || sg.DeploymentID != first || sg.CanarySettings == nil || sg.CanarySettings.DeploymentID != dep.CanaryDeploymentID ||
+		sg.CanarySettings.PercentTraffic != 25 || sg.CanarySettings.StageVariableOverrides["color"] != "red" {
+		t.Fatalf("canary deploy printed %+v; stage %+v canary %+v", dep, sg, sg.CanarySettings)
+	}
+
+	out, err = runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--promote", "--admin", url)
+	if err != nil || !strings.Contains(out, dep.CanaryDeploymentID) {
+		t.Fatalf("deploy --promote: %v\n%s", err, out)
+	}
+	sg = getStage(t, kv, res.APIID, "prod")
+	if sg.DeploymentID != dep.CanaryDeploymentID || sg.CanarySettings != nil || sg.Variables["color"] != "red" {
+		t.Errorf("stage after promote = %+v", sg)
+	}
+	if _, err := runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--promote", "--admin", url); err == nil ||
+		!strings.Contains(err.Error(), "BadRequestException") {
+		t.Errorf("promote without a canary: %v, want BadRequestException", err)
+	}
+
+	if _, err := runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--rollback-to", first, "--admin", url); err != nil {
+		t.Fatalf("deploy --rollback-to: %v", err)
+	}
+	if got := getStage(t, kv, res.APIID, "prod").DeploymentID; got != first {
+		t.Errorf("stage after rollback = %s, want %s", got, first)
+	}
+	if _, err := runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--promote", "--rollback-to", first, "--admin", url); err == nil {
+		t.Error("--promote with --rollback-to accepted")
+	}
+	if _, err := runCLI(t, newDeployCmd(), "deploy", "--api", res.APIID, "--stage", "prod", "--canary-percent", "150", "--admin", url); err == nil {
+		t.Error("--canary-percent 150 accepted")
+	}
+}
+
 func TestAdminVerbsRegistered(t *testing.T) {
 	for _, name := range []string{"import", "deploy", "apikey", "export"} {
 		if c, _, err := rootCmd.Find([]string{name}); err != nil || c.Name() != name {

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -73,6 +76,9 @@ type Service struct {
 	svc    micro.Service
 	tracer trace.Tracer
 	queue  string
+	// spanNames caches each route's span name (spanKey → string).
+	spanNames     sync.Map
+	spanNameCount atomic.Int64
 }
 
 // New registers a micro service on nc. Add endpoints with Handle; Stop when done.
@@ -111,13 +117,46 @@ func (s *Service) Stop() error { return s.svc.Stop() }
 // Info returns micro's service info.
 func (s *Service) Info() micro.Info { return s.svc.Info() }
 
+// serverKind is the span kind option of every backend span, made once.
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
+
+// spanKey identifies a span name in Service.spanNames.
+type spanKey struct{ method, resourcePath string }
+
+// maxSpanNames bounds the cache of span names (a backend serves few routes; a client cannot
+// grow it past this with odd methods).
+const maxSpanNames = 1024
+
+// spanName returns "backend METHOD RESOURCEPATH", built once per route.
+func (s *Service) spanName(method, resourcePath string) string {
+	k := spanKey{method, resourcePath}
+	if v, ok := s.spanNames.Load(k); ok {
+		return v.(string)
+	}
+	name := "backend " + method + " " + resourcePath
+	if s.spanNameCount.Add(1) <= maxSpanNames {
+		s.spanNames.Store(k, name)
+	}
+	return name
+}
+
+// replyHeaders are reused micro.Headers: micro encodes them while it sends the reply.
+var replyHeaders = sync.Pool{New: func() any { return &replyHeader{h: micro.Headers{}} }}
+
+type replyHeader struct {
+	h    micro.Headers
+	vals []string
+}
+
 func (s *Service) serve(r micro.Request, h HandlerFunc) {
 	msg := &nats.Msg{Header: nats.Header(r.Headers()), Data: r.Data()}
 	ctx := telemetry.Extract(context.Background(), msg)
 	req := Decode(msg)
-	ctx, span := s.tracer.Start(ctx, "backend "+req.Method+" "+req.ResourcePath, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("portico.request_id", req.RequestID)))
+	ctx, span := s.tracer.Start(ctx, s.spanName(req.Method, req.ResourcePath), serverKind)
 	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("portico.request_id", req.RequestID))
+	}
 	resp, err := h(ctx, req)
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
@@ -132,14 +171,22 @@ func (s *Service) serve(r micro.Request, h HandlerFunc) {
 	if resp == nil {
 		resp = &Response{}
 	}
-	hdr := micro.Headers{}
+	rh := replyHeaders.Get().(*replyHeader)
+	hdr := rh.h
 	for k, v := range resp.Header {
-		hdr[k] = []string{v}
+		rh.vals = append(rh.vals, v)
+		hdr[k] = rh.vals[len(rh.vals)-1 : len(rh.vals) : len(rh.vals)]
 	}
 	if resp.Status != 0 && resp.Status != 200 {
 		hdr[wire.HeaderStatus] = []string{strconv.Itoa(resp.Status)}
 	}
 	_ = r.Respond(resp.Body, micro.WithHeaders(hdr))
+	if len(hdr) <= 32 {
+		clear(hdr)
+		clear(rh.vals)
+		rh.vals = rh.vals[:0]
+		replyHeaders.Put(rh)
+	}
 }
 
 // Decode reads the native integration message of pkg/wire.
@@ -155,15 +202,10 @@ func Decode(msg *nats.Msg) *Request {
 		RequestID:    h.Get(wire.HeaderRequestID),
 		SourceIP:     h.Get(wire.HeaderSourceIP),
 		PrincipalID:  h.Get(wire.HeaderPrincipalID),
-		Header:       nats.Header{},
+		Header:       make(nats.Header, len(h)),
 		Body:         msg.Data,
 	}
-	if pp, err := url.ParseQuery(h.Get(wire.HeaderPathParams)); err == nil && len(pp) > 0 {
-		req.PathParams = make(map[string]string, len(pp))
-		for k, v := range pp {
-			req.PathParams[k] = v[0]
-		}
-	}
+	req.PathParams = parsePathParams(h.Get(wire.HeaderPathParams))
 	req.Query, _ = url.ParseQuery(h.Get(wire.HeaderQuery))
 	for k, v := range h {
 		if !wire.IsReserved(k) && k != wire.HeaderTraceparent && k != wire.HeaderTracestate {
@@ -171,4 +213,44 @@ func Decode(msg *nats.Msg) *Request {
 		}
 	}
 	return req
+}
+
+// parsePathParams reads the Portico-Path-Params header as url.ParseQuery does, keeping each
+// name's first value: nil when it is empty or malformed.
+func parsePathParams(q string) map[string]string {
+	var m map[string]string
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if strings.Contains(kv, ";") {
+			return nil
+		}
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, err := queryUnescape(k)
+		if err != nil {
+			return nil
+		}
+		v, err = queryUnescape(v)
+		if err != nil {
+			return nil
+		}
+		if m == nil {
+			m = make(map[string]string, 2)
+		}
+		if _, seen := m[k]; !seen {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// queryUnescape is url.QueryUnescape without a copy when there is nothing to unescape.
+func queryUnescape(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }

@@ -3,10 +3,12 @@ package edge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/portico/portico/pkg/backend"
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/wire"
 )
@@ -99,4 +101,35 @@ func TestAWSIntegrationREST(t *testing.T) {
 	if string(m.Data) != `{"job":"x y"}` {
 		t.Errorf("stored message = %s", m.Data)
 	}
+}
+
+func TestLambdaCustomIntegration(t *testing.T) {
+	h := newHarness(t)
+	fns, err := backend.New(h.nc, backend.Config{Name: "custom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fns.Stop() })
+	type in struct {
+		A, B int
+		Op   string
+	}
+	if err := fns.HandleLambda("calc", func(ctx context.Context, v in) (map[string]int, error) {
+		if v.Op == "div" && v.B == 0 {
+			return nil, errors.New("DivideByZero: b is 0")
+		}
+		return map[string]int{"sum": v.A + v.B}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	integ := &model.Integration{Type: model.IntegrationAWS, HTTPMethod: "POST", URI: fmtARN("calc"),
+		RequestTemplates: map[string]string{"application/json": `{"A":$input.params('a'),"B":$input.params('b'),"Op":"$input.params('op')"}`},
+		IntegrationResponses: map[string]model.IntegrationResponse{
+			"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `{"result":$input.path('$.sum')}`}},
+			"400": {StatusCode: "400", SelectionPattern: "DivideByZero.*", ResponseTemplates: map[string]string{"application/json": `{"error":"$input.path('$.errorMessage')"}`}},
+		}}
+	h.deploy(restAPI("lamc", resource("/calc", method(integ))), "prod", nil)
+	expectResp(t, "custom lambda", h.do("GET", restPath("lamc", "prod", "/calc?a=2&b=3"), ""), 200, `{"result":5}`)
+	expectResp(t, "custom lambda error by selection pattern", h.do("GET", restPath("lamc", "prod", "/calc?a=2&b=0&op=div"), ""),
+		400, `{"error":"DivideByZero: b is 0"}`)
 }

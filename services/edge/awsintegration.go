@@ -256,6 +256,8 @@ func (s *Service) awsREST(ctx context.Context, r *request, mr *mappedRequest) (i
 	var body []byte
 	var err error
 	switch {
+	case strings.Contains(in.URI, ":lambda:"):
+		return s.lambdaCustom(tctx, r, mr)
 	case strings.Contains(in.URI, ":sqs:"):
 		msg := string(mr.body)
 		dedup, group := "", ""
@@ -286,4 +288,51 @@ func (s *Service) awsREST(ctx context.Context, r *request, mr *mappedRequest) (i
 		return integrationResult{}, false
 	}
 	return integrationResult{status: 200, body: body, selector: "200", header: map[string]string{}}, true
+}
+
+// lambdaCustom invokes a Lambda function as a REST API's non-proxy (custom) integration: the
+// mapped body is the function's input, its output the integration response's input. A function
+// error's errorMessage is what selection patterns match, as AWS; a success takes the default
+// integration response.
+func (s *Service) lambdaCustom(ctx context.Context, r *request, mr *mappedRequest) (integrationResult, bool) {
+	fn := r.t.lambdaFunction
+	if fn == "" {
+		fn = lambdaFunction(expandURI(r.t.integration.URI, r.st.stage.Variables, r))
+	}
+	msg := nats.NewMsg(wire.LambdaSubject(fn))
+	msg.Data = mr.body
+	if len(msg.Data) == 0 {
+		msg.Data = []byte("{}")
+	}
+	ictx, span := s.tracer.Start(ctx, "lambda "+fn, trace.WithSpanKind(trace.SpanKindClient))
+	telemetry.Inject(ictx, msg)
+	reply, err := s.deps.NATS.RequestMsgWithContext(ictx, msg)
+	span.End()
+	switch {
+	case err == nil:
+	case errors.Is(err, nats.ErrNoResponders):
+		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
+		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		return integrationResult{}, false
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		s.timedOut(r)
+		return integrationResult{}, false
+	default:
+		s.log.Error("lambda integration failed", "request_id", r.id, "function", fn, "err", err)
+		s.gatewayError(r, gw.IntegrationFailure, "Internal server error")
+		r.ctx.Response.SetStatusCode(fasthttp.StatusInternalServerError)
+		return integrationResult{}, false
+	}
+	res := integrationResult{status: 200, body: reply.Data, header: map[string]string{}}
+	if reply.Header.Get(wire.HeaderServiceErrorCode) != "" {
+		var fe struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if json.Unmarshal(reply.Data, &fe) == nil {
+			res.selector = fe.ErrorMessage
+		} else {
+			res.selector = reply.Header.Get(wire.HeaderServiceError)
+		}
+	}
+	return res, true
 }

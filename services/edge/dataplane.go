@@ -72,7 +72,8 @@ func (st *stageState) prepareDataPlane(t *target) error {
 	if in == nil {
 		return nil
 	}
-	if in.Type == model.IntegrationAWSProxy && !strings.Contains(in.URI, "${") {
+	if (in.Type == model.IntegrationAWSProxy || in.Type == model.IntegrationAWS && strings.Contains(in.URI, ":lambda:")) &&
+		!strings.Contains(in.URI, "${") {
 		t.lambdaFunction = lambdaFunction(in.URI)
 	}
 	dp := &dataPlane{}

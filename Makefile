@@ -29,8 +29,11 @@ test:
 		echo "== $$s"; bash "$$s" || failed="$$failed $$s"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all tests passed"
 
+# HTTP load against nginx and direct, Redis commands, deployment propagation; then WebSockets
+# (idle sockets' memory, broadcast delivery). WS_BENCH=0 skips the second part.
 bench: build
 	scripts/bench.sh
+	@if [ "$${WS_BENCH:-1}" != 0 ]; then scripts/bench-ws.sh; fi
 
 lint:
 	@set -e; for d in $(MODULES); do (cd $$d && $(GO) vet ./...); done

@@ -23,6 +23,8 @@ type Config struct {
 	MaxBodyBytes int `yaml:"max_body_bytes"`
 	// MaxHeaderBytes bounds the request line and headers (431 above it).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxURLBytes bounds the request URI (414 above it; AWS: 8192).
+	MaxURLBytes int `yaml:"max_url_bytes"`
 	// DrainTimeout bounds the graceful shutdown.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
 	// AuthzTimeout bounds one authz request.
@@ -48,6 +50,7 @@ func DefaultConfig() Config {
 		Domain:         "localhost",
 		MaxBodyBytes:   10 << 20,
 		MaxHeaderBytes: 16 << 10,
+		MaxURLBytes:    8192,
 		DrainTimeout:   30 * time.Second,
 		AuthzTimeout:   2 * time.Second,
 		KVReplicas:     1,
@@ -70,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxHeaderBytes < 1024 {
 		errs = append(errs, errors.New("edge max_header_bytes must be at least 1024"))
+	}
+	if c.MaxURLBytes < 256 || c.MaxURLBytes > c.MaxHeaderBytes {
+		errs = append(errs, errors.New("edge max_url_bytes must be between 256 and max_header_bytes"))
 	}
 	if c.DrainTimeout <= 0 {
 		errs = append(errs, errors.New("edge drain_timeout must be positive"))

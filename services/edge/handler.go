@@ -87,6 +87,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		s.status(ctx)
 		return
 	}
+	if s.uriTooLong(ctx) {
+		return
+	}
 	apiID, stage, path, ok := s.endpoint(ctx)
 	if !ok {
 		s.gatewayError(&r, gw.MissingAuthenticationToken, "")

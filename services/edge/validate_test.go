@@ -156,3 +156,15 @@ func TestIntegrationTimeoutBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestLimits(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(validatedAPI("lim1"), "s", nil)
+	expectResp(t, "URI over the bound", h.do("GET", restPath("lim1", "s", "/params?q="+strings.Repeat("a", 9000)), ""),
+		414, `{"message":"Request-URI Too Long"}`)
+	expectResp(t, "headers over the bound", h.do("GET", restPath("lim1", "s", "/params?q=1"), "", "X-Big", strings.Repeat("b", 20<<10)),
+		431, `{"message":"Request Header Fields Too Large"}`)
+	expectResp(t, "body over the bound", h.do("POST", restPath("lim1", "s", "/pets/1"), strings.Repeat("c", 2<<20)),
+		413, `{"message":"Request Too Long"}`)
+	expectResp(t, "within the bounds", h.do("GET", restPath("lim1", "s", "/params?q="+strings.Repeat("a", 4000)), ""), 200, `{"ok":true}`)
+}

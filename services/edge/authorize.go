@@ -10,6 +10,7 @@ import (
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/sigv4"
 	"github.com/portico/portico/pkg/wire"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 // authConf is a route's authorization, resolved once per deployment.
@@ -27,59 +28,26 @@ type authConf struct {
 	misconfigured string
 }
 
-// stageAuth resolves every route's authorization once per deployment.
+// stageAuth resolves every route's authorization once per deployment, and the WebSocket
+// $connect route's.
 func (s *Service) stageAuth(st *stageState) {
 	byID := map[string]*model.Authorizer{}
 	for i := range st.api.Authorizers {
 		byID[st.api.Authorizers[i].ID] = &st.api.Authorizers[i]
 	}
-	set := func(t *target) {
-		a := authConf{typ: model.AuthNone, needAPIKey: t.needAPIKey, keyFromAuthorizer: st.api.APIKeySource == "AUTHORIZER"}
-		var authorizerID string
-		switch {
-		case t.method_ != nil:
-			a.typ, authorizerID, a.scopes = t.method_.AuthorizationType, t.method_.AuthorizerID, t.method_.AuthorizationScopes
-		case t.route_ != nil:
-			a.typ, authorizerID = t.route_.AuthorizationType, t.route_.AuthorizerID
-		}
-		if a.typ == "" {
-			a.typ = model.AuthNone
-		}
-		if a.typ == model.AuthCustom || a.typ == model.AuthJWT || a.typ == model.AuthCognito {
-			az := byID[authorizerID]
-			switch {
-			case az == nil:
-				a.misconfigured = "authorizer " + authorizerID + " not found"
-			case az.Type == "JWT" || az.JWTConfiguration != nil:
-				a.typ = model.AuthJWT
-				a.jwt = &wire.JWTAuthorizer{ID: az.ID}
-				if c := az.JWTConfiguration; c != nil {
-					a.jwt.Issuer, a.jwt.Audience = c.Issuer, c.Audience
-				}
-			case az.Type == "COGNITO_USER_POOLS":
-				a.misconfigured = "COGNITO_USER_POOLS authorizers need a JWT issuer: define the authorizer as JWT"
-			default:
-				a.typ = model.AuthCustom
-				typ := az.Type
-				if typ == "" {
-					typ = wire.AuthorizerToken
-				}
-				a.custom = &wire.CustomAuthorizer{ID: az.ID, Type: typ, FunctionSubject: wire.AuthorizerSubject(az.AuthorizerURI),
-					IdentitySource: az.IdentitySource, IdentityValidationExpression: az.IdentityValidationExpression,
-					PayloadFormat: az.AuthorizerPayloadFormatVersion, EnableSimpleResponses: az.EnableSimpleResponses,
-					TTLSeconds: az.AuthorizerResultTTLInSeconds}
-				if a.custom.IdentitySource == "" && typ == wire.AuthorizerToken {
-					a.custom.IdentitySource = "method.request.header.Authorization"
-				}
-			}
-		}
-		t.auth = a
-	}
-	st.routes.Each(func(_, _ string, t *target) { set(t) })
+	st.routes.Each(func(_, _ string, t *target) { t.auth = resolveAuth(st, t, byID) })
 	if st.defaultRoute != nil {
-		set(st.defaultRoute)
+		st.defaultRoute.auth = resolveAuth(st, st.defaultRoute, byID)
 	}
-	st.policy = nil
+	st.connect = nil
+	for i := range st.api.Routes {
+		if r := &st.api.Routes[i]; r.RouteKey == "$connect" {
+			t := &target{routeKey: r.RouteKey, resourcePath: r.RouteKey, method: "GET", needAPIKey: r.APIKeyRequired, route_: r}
+			t.auth = resolveAuth(st, t.prepare(), byID)
+			st.connect = t
+		}
+	}
+	st.policy, st.policyBroken = nil, false
 	if st.api.Policy != "" {
 		p, err := iampolicy.Parse([]byte(st.api.Policy))
 		if err != nil {
@@ -89,6 +57,65 @@ func (s *Service) stageAuth(st *stageState) {
 		}
 		st.policy = p
 	}
+}
+
+// resolveAuth is a route's authorization: its type, and the authorizer it names.
+func resolveAuth(st *stageState, t *target, byID map[string]*model.Authorizer) authConf {
+	a := authConf{typ: model.AuthNone, needAPIKey: t.needAPIKey, keyFromAuthorizer: st.api.APIKeySource == "AUTHORIZER"}
+	var authorizerID string
+	switch {
+	case t.method_ != nil:
+		a.typ, authorizerID, a.scopes = t.method_.AuthorizationType, t.method_.AuthorizerID, t.method_.AuthorizationScopes
+	case t.route_ != nil:
+		a.typ, authorizerID = t.route_.AuthorizationType, t.route_.AuthorizerID
+	}
+	if a.typ == "" {
+		a.typ = model.AuthNone
+	}
+	if a.typ != model.AuthCustom && a.typ != model.AuthJWT && a.typ != model.AuthCognito {
+		return a
+	}
+	az := byID[authorizerID]
+	switch {
+	case az == nil:
+		a.misconfigured = "authorizer " + authorizerID + " not found"
+	case az.Type == "JWT" || az.JWTConfiguration != nil:
+		a.typ = model.AuthJWT
+		a.jwt = &wire.JWTAuthorizer{ID: az.ID}
+		if c := az.JWTConfiguration; c != nil {
+			a.jwt.Issuer, a.jwt.Audience = c.Issuer, c.Audience
+		}
+	case az.Type == "COGNITO_USER_POOLS":
+		a.misconfigured = "COGNITO_USER_POOLS authorizers need a JWT issuer: define the authorizer as JWT"
+	default:
+		a.typ = model.AuthCustom
+		typ := az.Type
+		if typ == "" {
+			typ = wire.AuthorizerToken
+		}
+		a.custom = &wire.CustomAuthorizer{ID: az.ID, Type: typ, FunctionSubject: wire.AuthorizerSubject(az.AuthorizerURI),
+			IdentitySource: az.IdentitySource, IdentityValidationExpression: az.IdentityValidationExpression,
+			PayloadFormat: az.AuthorizerPayloadFormatVersion, EnableSimpleResponses: az.EnableSimpleResponses,
+			TTLSeconds: az.AuthorizerResultTTLInSeconds}
+		if a.custom.IdentitySource == "" && typ == wire.AuthorizerToken {
+			a.custom.IdentitySource = "method.request.header.Authorization"
+		}
+	}
+	return a
+}
+
+// connectAuth authorizes a WebSocket handshake with the $connect route's authorization (IAM,
+// custom or JWT authorizer, API key); a refusal's status and AWS body are in the response.
+func (s *Service) connectAuth(c *fasthttp.RequestCtx, t ws.Target) (int, string, map[string]string) {
+	st := (*s.tables.Load())[t.APIID+"/"+t.Stage]
+	if st == nil || st.connect == nil {
+		return 0, "", nil
+	}
+	r := request{ctx: c, id: newRequestID(), st: st, t: st.connect, path: "/"}
+	if !s.authorize(context.Background(), &r) {
+		return c.Response.StatusCode(), "", nil
+	}
+	return 0, r.decision.PrincipalID, r.decision.Context
 }
 
 // methodARN is the execute-api ARN of the request, as IAM policies and authorizers see it.

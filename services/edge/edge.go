@@ -56,7 +56,8 @@ type Deps struct {
 	Listener net.Listener
 	// WebSocketManageAuth authorizes @connections calls (ws.SigV4Auth); nil refuses them all.
 	WebSocketManageAuth ws.ManageAuthFunc
-	// WebSocketConnectAuth, when set, authorizes WebSocket handshakes before $connect.
+	// WebSocketConnectAuth, when set, replaces the edge's own authorization of WebSocket
+	// handshakes (the $connect route's authorizer, IAM or API key) before $connect.
 	WebSocketConnectAuth ws.ConnectAuthFunc
 }
 
@@ -103,8 +104,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tracer: deps.Tracer.Tracer("github.com/portico/portico/services/edge"), ready: make(chan struct{})}
 	empty := tables{}
 	s.tables.Store(&empty)
+	connectAuth := deps.WebSocketConnectAuth
+	if connectAuth == nil {
+		connectAuth = s.connectAuth
+	}
 	hub, err := ws.New(cfg.WebSocket, ws.Deps{Logger: s.log, Tracer: deps.Tracer, NATS: deps.NATS, EdgeID: cfg.EdgeID,
-		ManageAuth: deps.WebSocketManageAuth, ConnectAuth: deps.WebSocketConnectAuth, Throttle: deps.Limiter.Allow})
+		ManageAuth: deps.WebSocketManageAuth, ConnectAuth: connectAuth, Throttle: deps.Limiter.Allow})
 	if err != nil {
 		return nil, fmt.Errorf("edge websocket hub: %w", err)
 	}

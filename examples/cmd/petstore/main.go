@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/nats-io/nats.go"
@@ -17,7 +18,14 @@ import (
 	"github.com/portico/portico/pkg/telemetry"
 )
 
+// gcPercent is the garbage collection target when GOGC is unset: each request's garbage dies
+// at once, so a larger heap target (5× the small live set) saves CPU per request.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	natsURL := flag.String("nats", "nats://127.0.0.1:4222", "NATS server URL")
 	httpAddr := flag.String("http", "", "serve over plain HTTP on this address instead of NATS")
 	flag.Parse()

@@ -110,6 +110,9 @@ func (s *Service) httpProxy(ctx context.Context, r *request) {
 		c.Response.SetStatusCode(fasthttp.StatusInternalServerError)
 		return
 	}
+	if r.st.protocol() == model.ProtocolREST {
+		remapHeaders(&resp.Header)
+	}
 	resp.Header.CopyTo(&c.Response.Header)
 	c.Response.Header.Del("Connection")
 	c.Response.Header.Set("x-amzn-RequestId", r.id)

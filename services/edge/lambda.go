@@ -159,8 +159,12 @@ func (s *Service) awsProxy(ctx context.Context, r *request) {
 		s.lambdaFailed(r)
 		return
 	}
+	rest := r.st.protocol() == model.ProtocolREST
 	for i, h := range resp.Headers {
-		if i > 0 && strings.EqualFold(resp.Headers[i-1].Name, h.Name) {
+		if rest && remapped(h.Name) {
+			h.Name = remappedPrefix + h.Name
+		}
+		if i > 0 && strings.EqualFold(resp.Headers[i-1].Name, resp.Headers[i].Name) {
 			c.Response.Header.Add(h.Name, h.Value)
 		} else {
 			c.Response.Header.Set(h.Name, h.Value)

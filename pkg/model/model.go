@@ -341,3 +341,25 @@ type Cors struct {
 	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
 	MaxAge           *int     `json:"maxAge,omitempty"`
 }
+
+// DomainName is a custom domain name (apigateway and apigatewayv2 DomainName) with its base
+// path mappings (v2: API mappings). admin stores it at wire.KeyDomainName. The edge serves a
+// request whose Host is DomainName by the mapping whose BasePath is the request path's
+// longest matching first segments ("" maps the root), stripping BasePath before routing.
+type DomainName struct {
+	DomainName     string            `json:"domainName"`
+	CertificateARN string            `json:"certificateArn,omitempty"`
+	EndpointType   string            `json:"endpointType,omitempty"` // REGIONAL (default) or EDGE
+	SecurityPolicy string            `json:"securityPolicy,omitempty"`
+	Tags           map[string]string `json:"tags,omitempty"`
+	Mappings       []BasePathMapping `json:"mappings,omitempty"`
+	CreatedDate    time.Time         `json:"createdDate"`
+}
+
+// BasePathMapping maps a base path of a custom domain name to an API stage.
+type BasePathMapping struct {
+	ID       string `json:"id"`       // apigatewayv2's apiMappingId
+	BasePath string `json:"basePath"` // "" is AWS's "(none)": the domain's root
+	APIID    string `json:"apiId"`
+	Stage    string `json:"stage"`
+}

@@ -64,6 +64,14 @@ func KeyUsagePlan(planID string) string { return KeyUsagePlansPrefix + planID }
 // KeyUsagePlanKey is the key binding API key keyID to usage plan planID (model.UsagePlanKey).
 func KeyUsagePlanKey(planID, keyID string) string { return KeyPlanKeysPrefix + planID + "." + keyID }
 
+// KeyDomainNamesPrefix prefixes custom domain names (model.DomainName, with their base path
+// mappings) in ConfigBucket.
+const KeyDomainNamesPrefix = "domainnames."
+
+// KeyDomainName is the key of a custom domain name (lower case; its dots are key separators,
+// so watch KeyDomainNamesPrefix + ">").
+func KeyDomainName(name string) string { return KeyDomainNamesPrefix + strings.ToLower(name) }
+
 // KeyRestAPI is the key of an API's working definition.
 func KeyRestAPI(apiID string) string { return KeyRestAPIsPrefix + apiID }
 
@@ -123,6 +131,10 @@ const (
 	// HeaderServiceError and HeaderServiceErrorCode are nats.go micro's error headers.
 	HeaderServiceError     = "Nats-Service-Error"
 	HeaderServiceErrorCode = "Nats-Service-Error-Code"
+	// HeaderNATSStatus is the status header of a message the NATS server itself sends, such as
+	// the no-responders answer to a request (NATSStatusNoResponders, with an empty payload).
+	HeaderNATSStatus       = "Status"
+	NATSStatusNoResponders = "503"
 )
 
 // IsReserved reports whether an incoming HTTP header name must not be forwarded as is.

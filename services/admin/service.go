@@ -338,6 +338,7 @@ func (s *Service) routes() http.Handler {
 	h("DELETE /v2/apis/{api_id}/integrations/{integration_id}/integrationresponses/{integration_response_id}", "DeleteIntegrationResponseV2", s.deleteV2IntegrationResponse)
 	h("PATCH /v2/apis/{api_id}/stages/{stage_name}", "UpdateStageV2", s.updateV2Stage)
 	h("DELETE /v2/apis/{api_id}/stages/{stage_name}", "DeleteStageV2", s.deleteV2Stage)
+	h("DELETE /v2/apis/{api_id}/stages/{stage_name}/routesettings/{route_key}", "DeleteRouteSettings", s.deleteRouteSettings)
 	h("GET /v2/apis/{api_id}/deployments/{deployment_id}", "GetDeploymentV2", s.getV2Deployment)
 	h("DELETE /v2/apis/{api_id}/deployments/{deployment_id}", "DeleteDeploymentV2", s.deleteV2Deployment)
 	h("POST /v2/apis/{api_id}/authorizers", "CreateAuthorizerV2", s.createV2Authorizer)

@@ -392,19 +392,21 @@ type v2RouteSettings struct {
 }
 
 type v2StageView struct {
-	StageName            string            `json:"stageName"`
-	DeploymentID         string            `json:"deploymentId,omitempty"`
-	Description          string            `json:"description,omitempty"`
-	StageVariables       map[string]string `json:"stageVariables,omitempty"`
-	DefaultRouteSettings v2RouteSettings   `json:"defaultRouteSettings"`
-	AutoDeploy           bool              `json:"autoDeploy"`
-	CreatedDate          time.Time         `json:"createdDate"`
-	LastUpdatedDate      time.Time         `json:"lastUpdatedDate"`
+	StageName            string                     `json:"stageName"`
+	DeploymentID         string                     `json:"deploymentId,omitempty"`
+	Description          string                     `json:"description,omitempty"`
+	StageVariables       map[string]string          `json:"stageVariables,omitempty"`
+	DefaultRouteSettings v2RouteSettings            `json:"defaultRouteSettings"`
+	RouteSettings        map[string]v2RouteSettings `json:"routeSettings,omitempty"`
+	AutoDeploy           bool                       `json:"autoDeploy"`
+	CreatedDate          time.Time                  `json:"createdDate"`
+	LastUpdatedDate      time.Time                  `json:"lastUpdatedDate"`
 }
 
 func viewV2Stage(sg *model.Stage) v2StageView {
 	v := v2StageView{StageName: sg.StageName, DeploymentID: sg.DeploymentID, Description: sg.Description,
-		StageVariables: sg.Variables, AutoDeploy: sg.AutoDeploy, CreatedDate: sg.CreatedDate, LastUpdatedDate: sg.LastUpdatedDate}
+		StageVariables: sg.Variables, AutoDeploy: sg.AutoDeploy, CreatedDate: sg.CreatedDate, LastUpdatedDate: sg.LastUpdatedDate,
+		RouteSettings: routeSettingsView(sg)}
 	if ms, ok := sg.MethodSettings[model.StageDefaults]; ok {
 		v.DefaultRouteSettings = v2RouteSettings{ThrottlingBurstLimit: ms.ThrottlingBurstLimit, ThrottlingRateLimit: ms.ThrottlingRateLimit,
 			DetailedMetrics: ms.MetricsEnabled, LoggingLevel: ms.LoggingLevel}
@@ -414,12 +416,13 @@ func viewV2Stage(sg *model.Stage) v2StageView {
 
 func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	var in struct {
-		StageName            string            `json:"stageName"`
-		DeploymentID         string            `json:"deploymentId"`
-		Description          string            `json:"description"`
-		StageVariables       map[string]string `json:"stageVariables"`
-		DefaultRouteSettings *v2RouteSettings  `json:"defaultRouteSettings"`
-		AutoDeploy           bool              `json:"autoDeploy"`
+		StageName            string                     `json:"stageName"`
+		DeploymentID         string                     `json:"deploymentId"`
+		Description          string                     `json:"description"`
+		StageVariables       map[string]string          `json:"stageVariables"`
+		DefaultRouteSettings *v2RouteSettings           `json:"defaultRouteSettings"`
+		RouteSettings        map[string]v2RouteSettings `json:"routeSettings"`
+		AutoDeploy           bool                       `json:"autoDeploy"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -458,6 +461,9 @@ func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request,
 			ThrottlingRateLimit: rs.ThrottlingRateLimit, ThrottlingBurstLimit: rs.ThrottlingBurstLimit,
 			MetricsEnabled: rs.DetailedMetrics, LoggingLevel: rs.LoggingLevel,
 		}}
+	}
+	if err := applyRouteSettings(&sg, in.RouteSettings); err != nil {
+		return 0, nil, err
 	}
 	if _, err := st.create(ctx, wire.KeyStage(a.ID, sg.StageName), &sg); err != nil {
 		if errors.Is(err, errConflict) {

@@ -329,11 +329,12 @@ func (s *Service) deleteV2Integration(ctx context.Context, st *store, r *http.Re
 // updateV2Stage changes the given fields; stageVariables merge (an empty value removes one).
 func (s *Service) updateV2Stage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	var in struct {
-		DeploymentID         *string           `json:"deploymentId"`
-		Description          *string           `json:"description"`
-		StageVariables       map[string]string `json:"stageVariables"`
-		AutoDeploy           *bool             `json:"autoDeploy"`
-		DefaultRouteSettings *v2RouteSettings  `json:"defaultRouteSettings"`
+		DeploymentID         *string                    `json:"deploymentId"`
+		Description          *string                    `json:"description"`
+		StageVariables       map[string]string          `json:"stageVariables"`
+		AutoDeploy           *bool                      `json:"autoDeploy"`
+		DefaultRouteSettings *v2RouteSettings           `json:"defaultRouteSettings"`
+		RouteSettings        map[string]v2RouteSettings `json:"routeSettings"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -388,6 +389,9 @@ func (s *Service) updateV2Stage(ctx context.Context, st *store, r *http.Request,
 			ThrottlingRateLimit: rs.ThrottlingRateLimit, ThrottlingBurstLimit: rs.ThrottlingBurstLimit,
 			MetricsEnabled: rs.DetailedMetrics, LoggingLevel: rs.LoggingLevel,
 		}
+	}
+	if err := applyRouteSettings(sg, in.RouteSettings); err != nil {
+		return 0, nil, err
 	}
 	sg.LastUpdatedDate = time.Now().UTC()
 	if _, err := st.update(ctx, wire.KeyStage(a.ID, sg.StageName), sg, rev); err != nil {

@@ -67,7 +67,7 @@ func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string,
 	}
 	stage, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	if stage == "" {
-		return "", "", "", false
+		return id, defaultStageName, "/", true // an HTTP API's $default stage serves at /
 	}
 	return id, stage, "/" + rest, true
 }
@@ -96,6 +96,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	st := (*s.tables.Load())[apiID+"/"+stage]
+	if st == nil {
+		st, path = s.defaultStage(apiID, stage, path)
+	}
 	if st == nil {
 		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
 		return

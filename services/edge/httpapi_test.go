@@ -84,3 +84,22 @@ func TestHTTPAPIMappingAndCORS(t *testing.T) {
 	}
 	expectResp(t, "HTTP API timeout", h.do("GET", "/v1/slow", "", "Host", host), 503, `{"message":"Service Unavailable"}`)
 }
+
+func TestHTTPAPIDefaultStage(t *testing.T) {
+	h := newHarness(t)
+	mock := func(body string) *model.Integration {
+		return &model.Integration{Type: model.IntegrationMock, RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+			IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": body}}}}
+	}
+	api := model.RestAPI{ID: "dstage", Name: "dstage", Protocol: model.ProtocolHTTP, Routes: []model.Route{
+		{ID: "1", RouteKey: "GET /items/{id}", Integration: mock(`{"stage":"$context.stage","path":"$context.resourcePath"}`)},
+		{ID: "2", RouteKey: "$default", Integration: mock(`{"default":"$context.stage"}`)},
+	}}
+	h.deploy(api, "$default", nil)
+	h.deploy(api, "prod", nil)
+	host := "dstage.execute-api.localhost"
+	expectResp(t, "$default stage", h.do("GET", "/items/9", "", "Host", host), 200, `{"stage":"$default","path":"/items/{id}"}`)
+	expectResp(t, "$default stage at the root", h.do("GET", "/", "", "Host", host), 200, `{"default":"$default"}`)
+	expectResp(t, "named stage", h.do("GET", "/prod/items/9", "", "Host", host), 200, `{"stage":"prod","path":"/items/{id}"}`)
+	expectResp(t, "$default route", h.do("GET", "/other", "", "Host", host), 200, `{"default":"$default"}`)
+}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	gw "github.com/portico/portico/pkg/gatewayresponse"
 	"github.com/portico/portico/pkg/model"
@@ -95,7 +96,7 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
 		return
 	}
-	st := (*s.tables.Load())[apiID+"/"+stage]
+	st := s.stageOf(apiID, stage)
 	if st == nil {
 		st, path = s.defaultStage(apiID, stage, path)
 	}
@@ -111,7 +112,7 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	if s.cors(&r) {
 		return
 	}
-	method := string(ctx.Method())
+	method := methodString(ctx.Method())
 	m, found := st.routes.Lookup(method, path)
 	switch {
 	case found:
@@ -126,7 +127,7 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 
-	spanCtx, span := s.tracer.Start(context.Background(), r.t.routeKey, trace.WithSpanKind(trace.SpanKindServer))
+	spanCtx, span := s.startSpan(context.Background(), r.t.routeKey, serverSpanKind)
 	recording := span.IsRecording()
 	if recording {
 		span.SetAttributes(attribute.String("http.request.method", method), attribute.String("url.path", path),
@@ -155,6 +156,34 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.integrate(spanCtx, &r)
+}
+
+// serverSpanKind is the request span's kind option, made once (it allocates).
+var serverSpanKind = trace.WithSpanKind(trace.SpanKindServer)
+
+// startSpan starts a span, or, with the no-op tracer (no OTLP endpoint configured), returns
+// ctx and its span as they are: the same non-recording result without the context and option
+// allocations of noop.Tracer.Start.
+func (s *Service) startSpan(ctx context.Context, name string, kind trace.SpanStartOption) (context.Context, trace.Span) {
+	if _, ok := s.tracer.(noop.Tracer); ok {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return s.tracer.Start(ctx, name, kind)
+}
+
+// stageOf is the served stage apiID/stage, or nil; the key is built without allocating.
+func (s *Service) stageOf(apiID, stage string) *stageState {
+	var kb [128]byte
+	k := append(append(append(kb[:0], apiID...), '/'), stage...)
+	return (*s.tables.Load())[string(k)]
+}
+
+// methodString returns the request method as a string, without allocating for the common ones.
+func methodString(m []byte) string {
+	if mv, ok := methodValues[string(m)]; ok {
+		return mv[0]
+	}
+	return string(m)
 }
 
 // gatewayError writes a gateway response of type t.
@@ -213,8 +242,8 @@ func newRequestID() string {
 	var b [36]byte
 	const hexd = "0123456789abcdef"
 	hi, lo := rand.Uint64(), rand.Uint64()
-	hi = hi&^(0xf<<12) | 4<<12        // version 4
-	lo = lo&^(0x3<<62) | 0x2<<62      // variant 10
+	hi = hi&^(0xf<<12) | 4<<12   // version 4
+	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10
 	j := 0
 	for i := 0; i < 16; i++ {
 		var v byte

@@ -300,8 +300,16 @@ func ParseResponse(version string, b []byte) (*Response, error) {
 		}
 	}
 	if version != V1 && (!isObject || raw.StatusCode == nil) {
-		// The 2.0 shortcut: valid JSON without a statusCode is the body of a 200.
-		return &Response{Status: 200, Headers: []Header{{"Content-Type", "application/json"}}, Body: b}, nil
+		// The 2.0 shortcut: valid JSON without a statusCode is the body of a 200 (a JSON
+		// string is the body's text, as AWS: "Hello" answers Hello).
+		body := b
+		if len(b) > 0 && b[0] == '"' {
+			var str string
+			if json.Unmarshal(b, &str) == nil {
+				body = []byte(str)
+			}
+		}
+		return &Response{Status: 200, Headers: []Header{{"Content-Type", "application/json"}}, Body: body}, nil
 	}
 	if !isObject {
 		return nil, fmt.Errorf("%w: not an object", ErrMalformed)

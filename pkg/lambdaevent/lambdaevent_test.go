@@ -169,7 +169,7 @@ func TestParseResponse(t *testing.T) {
 		{name: "v2 shortcut object", version: V2, in: `{"hello":"world"}`, status: 200,
 			headers: []Header{{"Content-Type", "application/json"}}, body: `{"hello":"world"}`},
 		{name: "v2 shortcut string", version: V2, in: `"hi"`, status: 200,
-			headers: []Header{{"Content-Type", "application/json"}}, body: `"hi"`},
+			headers: []Header{{"Content-Type", "application/json"}}, body: `hi`},
 		{name: "v2 not json", version: V2, in: `{`, malform: true},
 	}
 	for _, tc := range tests {

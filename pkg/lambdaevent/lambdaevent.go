@@ -12,8 +12,9 @@
 // custom authorizer's context.
 //
 // Responses: format 1.0 needs an object with a statusCode; format 2.0 also takes any other
-// valid JSON, answered as 200 application/json with the JSON as the body. Anything else is
-// ErrMalformed, which API Gateway answers with 502 (REST) or 500 (HTTP API).
+// valid JSON, answered as 200 application/json with the JSON as the body (a JSON string's
+// text). Anything else is ErrMalformed, which API Gateway answers with 502 (REST) or 500
+// (HTTP API).
 package lambdaevent
 
 import (

@@ -68,6 +68,7 @@ type Service struct {
 	log       *slog.Logger
 	tracer    trace.Tracer
 	tables    atomic.Pointer[tables]
+	domains   atomic.Pointer[domains]
 	hub       *ws.Hub
 	server    *fasthttp.Server
 	client    *fasthttp.Client
@@ -200,6 +201,7 @@ func (s *Service) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.server.Serve(ln) }()
 	go s.heartbeat(wctx)
+	go s.watchDomains(wctx, kv)
 	s.readyOnce.Do(func() { close(s.ready) })
 	s.log.Info("edge serving", "addr", ln.Addr().String())
 

@@ -62,6 +62,9 @@ func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string,
 	if h, _, err := splitHostPort(host); err == nil {
 		host = h
 	}
+	if apiID, stage, path, ok = s.customDomain(host, p); ok {
+		return apiID, stage, path, true
+	}
 	id, domain, found := strings.Cut(host, ".execute-api.")
 	if !found || id == "" || domain == "" {
 		return "", "", "", false
@@ -103,6 +106,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	if st == nil {
 		s.gatewayError(&r, gw.MissingAuthenticationToken, "")
 		return
+	}
+	if st.canary != nil && rand.Float64()*100 < st.canaryPercent {
+		st = st.canary
 	}
 	r.st, r.path = st, path
 	if st.protocol() == model.ProtocolWebSocket {

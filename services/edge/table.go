@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portico/portico/pkg/iampolicy"
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/route"
 	"github.com/portico/portico/pkg/wire"
@@ -27,6 +30,24 @@ type target struct {
 	resourceID     string     // REST resource id (requestContext.resourceId)
 	lambdaFunction string     // AWS_PROXY: function name, when the uri has no stage variables
 	dataPlane      *dataPlane // compiled templates, validators, mappings; nil when none
+
+	// ready-made values for the hot path, computed once per deployment by prepare
+	resourcePathValue []string
+	routeKeyValue     []string
+	natsSpanName      string
+	limits            []limit      // throttle buckets, set by Service.stageLimits
+	route_            *model.Route // HTTP API route
+	auth              authConf     // set by Service.stageAuth
+}
+
+// prepare fills the precomputed fields.
+func (t *target) prepare() *target {
+	t.resourcePathValue = []string{t.resourcePath}
+	t.routeKeyValue = []string{t.routeKey}
+	if t.integration != nil {
+		t.natsSpanName = "nats " + t.integration.URI
+	}
+	return t
 }
 
 // stageState is one API stage as served: the deployment's API compiled into a route table.
@@ -42,6 +63,15 @@ type stageState struct {
 	rate         float64
 	burst        int64
 	throttled    bool
+
+	apiIDValue, stageValue []string
+	connect                *target               // a WebSocket API's $connect route (its authorization)
+	canary                 *stageState           // the canary's view of the stage, if it has one
+	canaryPercent          float64               // share of requests the canary takes, 0–100
+	isCanary               bool                  // this is a canary's view ($context.isCanaryRequest)
+	policy                 *iampolicy.Policy     // the API's resource policy, parsed once
+	policyBroken           bool                  // a policy that does not parse refuses every request
+	requests               [3]prometheus.Counter // by status class: 2XX, 4XX, 5XX
 }
 
 func (s *stageState) protocol() string {
@@ -56,6 +86,7 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 	api := dep.API
 	s := &stageState{apiID: st.APIID, name: st.StageName, deploymentID: dep.ID, api: &api, stage: st}
 	s.throttleKey = st.APIID + "/" + st.StageName
+	s.apiIDValue, s.stageValue = []string{st.APIID}, []string{st.StageName}
 	s.rate, s.burst, s.throttled = st.Throttle()
 	var errs []error
 	for i := range api.Resources {
@@ -70,7 +101,7 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 			if err := s.prepareDataPlane(t); err != nil {
 				errs = append(errs, err)
 			}
-			if err := s.routes.Add(verb, res.Path, t); err != nil {
+			if err := s.routes.Add(verb, res.Path, t.prepare()); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -80,13 +111,13 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 		if r.Integration == nil || strings.HasPrefix(r.RouteKey, "$") && r.RouteKey != "$default" {
 			continue
 		}
-		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: r.Integration}
+		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: r.Integration, route_: r}
 		if err := s.prepareDataPlane(t); err != nil {
 			errs = append(errs, err)
 		}
 		if r.RouteKey == "$default" {
 			t.method, t.resourcePath = route.AnyMethod, "$default"
-			s.defaultRoute = t
+			s.defaultRoute = t.prepare()
 			continue
 		}
 		verb, path, ok := strings.Cut(r.RouteKey, " ")
@@ -95,7 +126,7 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 			continue
 		}
 		t.method, t.resourcePath = verb, path
-		if err := s.routes.Add(verb, path, t); err != nil {
+		if err := s.routes.Add(verb, path, t.prepare()); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -110,7 +141,9 @@ type watcher struct {
 	kv      jetstream.KeyValue
 	mu      sync.Mutex // serialises updates (one watcher goroutine, but tests may call apply)
 	deploys map[string]*model.Deployment
+	pending map[string]jetstream.KeyValueEntry // stage key → latest entry not yet loaded
 	swap    func(tables)
+	prepare func(*stageState) // per-stage hot-path state (metrics children)
 	current func() tables
 	log     func(msg string, args ...any)
 }
@@ -121,11 +154,19 @@ func (w *watcher) run(ctx context.Context, ready func()) error {
 		return fmt.Errorf("watching stages: %w", err)
 	}
 	defer kw.Stop()
+	retry := time.NewTicker(retryInterval)
+	defer retry.Stop()
 	initial := true
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-retry.C:
+			// stages whose deployment could not be loaded yet (written out of order, or a
+			// store hiccup) are tried again until they load or change
+			for _, e := range w.takePending() {
+				w.apply(ctx, e)
+			}
 		case e, ok := <-kw.Updates():
 			if !ok {
 				return nil
@@ -142,6 +183,19 @@ func (w *watcher) run(ctx context.Context, ready func()) error {
 	}
 }
 
+// retryInterval is how often stages that failed to load are tried again.
+const retryInterval = 250 * time.Millisecond
+
+func (w *watcher) takePending() []jetstream.KeyValueEntry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]jetstream.KeyValueEntry, 0, len(w.pending))
+	for _, e := range w.pending {
+		out = append(out, e)
+	}
+	return out
+}
+
 func (w *watcher) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -155,6 +209,7 @@ func (w *watcher) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 		next[k] = v
 	}
 	if e.Operation() != jetstream.KeyValuePut {
+		delete(w.pending, e.Key())
 		delete(next, key)
 		w.swap(next)
 		return
@@ -166,15 +221,61 @@ func (w *watcher) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	}
 	dep, err := w.deployment(ctx, apiID, st.DeploymentID)
 	if err != nil {
-		w.log("loading deployment", "key", e.Key(), "deployment", st.DeploymentID, "err", err)
+		if _, again := w.pending[e.Key()]; !again {
+			w.log("loading deployment", "key", e.Key(), "deployment", st.DeploymentID, "err", err)
+		}
+		w.pending[e.Key()] = e
 		return
 	}
+	var canaryDep *model.Deployment
+	if c := st.CanarySettings; c != nil && c.DeploymentID != "" && c.PercentTraffic > 0 {
+		if canaryDep, err = w.deployment(ctx, apiID, c.DeploymentID); err != nil {
+			if _, again := w.pending[e.Key()]; !again {
+				w.log("loading canary deployment", "key", e.Key(), "deployment", c.DeploymentID, "err", err)
+			}
+			w.pending[e.Key()] = e
+			return
+		}
+	}
+	delete(w.pending, e.Key())
 	s, err := compile(st, dep)
 	if err != nil {
 		w.log("compiling deployment", "key", e.Key(), "err", err)
 	}
+	if w.prepare != nil {
+		w.prepare(s)
+	}
+	if canaryDep != nil {
+		s.canary, s.canaryPercent = w.compileCanary(st, canaryDep), st.CanarySettings.PercentTraffic
+	}
 	next[key] = s
 	w.swap(next)
+}
+
+// compileCanary builds the stage as its canary serves it: the canary deployment, with the
+// stage variables overridden by the canary's.
+func (w *watcher) compileCanary(st model.Stage, dep *model.Deployment) *stageState {
+	cst := st
+	cst.DeploymentID = dep.ID
+	cst.CanarySettings = nil
+	if o := st.CanarySettings.StageVariableOverrides; len(o) > 0 {
+		cst.Variables = make(map[string]string, len(st.Variables)+len(o))
+		for k, v := range st.Variables {
+			cst.Variables[k] = v
+		}
+		for k, v := range o {
+			cst.Variables[k] = v
+		}
+	}
+	c, err := compile(cst, dep)
+	if err != nil {
+		w.log("compiling canary deployment", "api_id", st.APIID, "stage", st.StageName, "err", err)
+	}
+	c.isCanary = true
+	if w.prepare != nil {
+		w.prepare(c)
+	}
+	return c
 }
 
 func (w *watcher) deployment(ctx context.Context, apiID, id string) (*model.Deployment, error) {

@@ -1,0 +1,98 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/wire"
+)
+
+// domains maps a custom domain name (lower case, no port) to its base path mappings, longest
+// base path first. The whole map is swapped atomically.
+type domains map[string][]model.BasePathMapping
+
+// customDomain maps a request on a custom domain name to (api, stage, path): the mapping
+// whose base path is the longest matching leading segments of the path ("" maps the root),
+// with the base path stripped, as API Gateway does.
+func (s *Service) customDomain(host, path string) (apiID, stage, rest string, ok bool) {
+	d := s.domains.Load()
+	if d == nil || len(*d) == 0 {
+		return "", "", "", false
+	}
+	mappings, found := (*d)[strings.ToLower(host)]
+	if !found {
+		return "", "", "", false
+	}
+	for _, m := range mappings {
+		if m.BasePath == "" {
+			return m.APIID, m.Stage, path, true
+		}
+		prefix := "/" + m.BasePath
+		if path == prefix {
+			return m.APIID, m.Stage, "/", true
+		}
+		if strings.HasPrefix(path, prefix+"/") {
+			return m.APIID, m.Stage, path[len(prefix):], true
+		}
+	}
+	return "", "", "", false
+}
+
+// watchDomains keeps the custom domain table in step with the config bucket.
+func (s *Service) watchDomains(ctx context.Context, kv jetstream.KeyValue) {
+	for ctx.Err() == nil {
+		if err := s.followDomains(ctx, kv); err != nil && ctx.Err() == nil {
+			s.log.Warn("watching custom domain names", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (s *Service) followDomains(ctx context.Context, kv jetstream.KeyValue) error {
+	w, err := kv.Watch(ctx, wire.KeyDomainNamesPrefix+">")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = w.Stop() }()
+	current := domains{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e == nil {
+				continue
+			}
+			next := make(domains, len(current)+1)
+			for k, v := range current {
+				next[k] = v
+			}
+			var d model.DomainName
+			if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &d) != nil || d.DomainName == "" {
+				for name := range next {
+					if wire.KeyDomainName(name) == e.Key() {
+						delete(next, name)
+					}
+				}
+			} else {
+				ms := slices.Clone(d.Mappings)
+				slices.SortFunc(ms, func(a, b model.BasePathMapping) int { return len(b.BasePath) - len(a.BasePath) })
+				next[strings.ToLower(d.DomainName)] = ms
+			}
+			current = next
+			s.domains.Store(&current)
+		}
+	}
+}

@@ -63,6 +63,7 @@ type integrationResponse struct {
 	pattern   *regexp.Regexp
 	params    map[string]string // method.response.header.X -> expression
 	templates map[string]*vtl.Template
+	convert   string // contentHandling: CONVERT_TO_TEXT, CONVERT_TO_BINARY or "" (passthrough)
 }
 
 // prepareDataPlane compiles a target's data plane and Lambda function name. Errors are reported, the
@@ -162,7 +163,7 @@ func (dp *dataPlane) compileIntegration(in *model.Integration) error {
 			errs = append(errs, fmt.Errorf("integration response %q: bad status code", k))
 			continue
 		}
-		c := &integrationResponse{status: status, params: ir.ResponseParameters}
+		c := &integrationResponse{status: status, params: ir.ResponseParameters, convert: strings.ToUpper(ir.ContentHandling)}
 		if len(ir.ResponseTemplates) > 0 {
 			c.templates = make(map[string]*vtl.Template, len(ir.ResponseTemplates))
 			for ct, src := range ir.ResponseTemplates {

@@ -1,9 +1,12 @@
 package edge
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	gw "github.com/portico/portico/pkg/gatewayresponse"
+	"github.com/portico/portico/pkg/lambdaevent"
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/vtl"
@@ -198,6 +202,13 @@ func (s *Service) nonProxy(ctx context.Context, r *request) {
 		ct = "application/json"
 	}
 	mr := mappedRequest{body: c.Request.Body(), header: map[string]string{}, query: map[string]string{}, path: map[string]string{}}
+	binary := lambdaevent.MatchMediaType(ct, r.st.api.BinaryMediaTypes)
+	converted, err := convertContent(mr.body, binary, r.t.integration.ContentHandling)
+	if err != nil {
+		s.gatewayError(r, gw.APIConfigurationError, "")
+		return
+	}
+	mr.body, vars.Body = converted, converted
 	var reqOv *vtl.Overrides
 	tmpl, found := templateFor(dp.reqTemplates, ct)
 	switch {
@@ -448,6 +459,17 @@ func (s *Service) integrationResponse(ctx context.Context, r *request, reqVars *
 		}
 		body, contentType, ov = []byte(out), ct, o
 	}
+	if ir.convert != "" {
+		// The integration's payload is text unless its content type is a binary media type.
+		binary := lambdaevent.MatchMediaType(res.header["Content-Type"], r.st.api.BinaryMediaTypes)
+		converted, err := convertContent(body, binary, ir.convert)
+		if err != nil {
+			s.log.Warn("response content conversion failed", "request_id", r.id, "route", r.t.routeKey, "err", err)
+			s.gatewayError(r, gw.APIConfigurationError, "")
+			return
+		}
+		body = converted
+	}
 	c.Response.Header.SetContentType(contentType)
 	names := make([]string, 0, len(ir.params))
 	for k := range ir.params {
@@ -493,4 +515,33 @@ func pickResponseTemplate(m map[string]*vtl.Template, accept string) (string, *v
 	}
 	sort.Strings(keys)
 	return keys[0], m[keys[0]]
+}
+
+// Content handling of non-proxy integrations.
+const (
+	convertToText   = "CONVERT_TO_TEXT"
+	convertToBinary = "CONVERT_TO_BINARY"
+)
+
+// convertContent applies contentHandling to a payload: CONVERT_TO_TEXT base64-encodes a binary
+// payload, CONVERT_TO_BINARY base64-decodes a text one; otherwise the payload passes as is.
+func convertContent(body []byte, binary bool, handling string) ([]byte, error) {
+	switch strings.ToUpper(handling) {
+	case convertToText:
+		if binary {
+			out := make([]byte, base64.StdEncoding.EncodedLen(len(body)))
+			base64.StdEncoding.Encode(out, body)
+			return out, nil
+		}
+	case convertToBinary:
+		if !binary {
+			out := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+			n, err := base64.StdEncoding.Decode(out, bytes.TrimSpace(body))
+			if err != nil {
+				return nil, fmt.Errorf("base64 decoding: %w", err)
+			}
+			return out[:n], nil
+		}
+	}
+	return body, nil
 }

@@ -161,3 +161,37 @@ func TestHTTPIntegration(t *testing.T) {
 	expectResp(t, "HTTP 4xx by selection pattern, body passed through", h.do("GET", restPath("http1", "dev", "/p/404"), ""), 404, `{"err":"nope"}`)
 	recv(t, calls)
 }
+
+func TestContentHandling(t *testing.T) {
+	h := newHarness(t)
+	seen := make(chan string, 4)
+	sub, err := h.nc.Subscribe("bin.echo", func(m *nats.Msg) {
+		seen <- string(m.Data)
+		_ = m.Respond(m.Data) // base64 text back
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	bad, err := h.nc.Subscribe("bin.bad", func(m *nats.Msg) { _ = m.Respond([]byte("not base64!")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bad.Unsubscribe() })
+	integ := func(subject string) *model.Integration {
+		return &model.Integration{Type: model.IntegrationNATS, URI: subject, ContentHandling: "CONVERT_TO_TEXT",
+			IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200", ContentHandling: "CONVERT_TO_BINARY"}}}
+	}
+	api := restAPI("bin1", resource("/echo", method(integ("bin.echo"))), resource("/bad", method(integ("bin.bad"))))
+	api.BinaryMediaTypes = []string{"application/octet-stream"}
+	h.deploy(api, "s", nil)
+
+	payload := "\x00\x01\xfe\xff"
+	resp := h.do("POST", restPath("bin1", "s", "/echo"), payload, "Content-Type", "application/octet-stream")
+	if got := recv(t, seen); got != "AAH+/w==" {
+		t.Errorf("integration saw %q, want the base64 text AAH+/w==", got)
+	}
+	expectResp(t, "binary round trip", resp, 200, payload)
+	expectResp(t, "CONVERT_TO_BINARY of a non-base64 answer", h.do("POST", restPath("bin1", "s", "/bad"), "x", "Content-Type", "text/plain"),
+		500, `{"message":"Internal server error"}`)
+}

@@ -170,11 +170,14 @@ func appendQueryEscape(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
+// clientSpanKind is the integration span's kind option, made once (it allocates).
+var clientSpanKind = trace.WithSpanKind(trace.SpanKindClient)
+
 // natsRequest sends the native message for r to subject with body and waits for the reply
 // within the route's integration timeout, in a client span.
 func (s *Service) natsRequest(ctx context.Context, r *request, subject string, body []byte) (*nats.Msg, error) {
 	msg, nb := s.nativeMsg(r, subject, body)
-	ictx, span := s.tracer.Start(ctx, r.t.natsSpanName, trace.WithSpanKind(trace.SpanKindClient))
+	ictx, span := s.startSpan(ctx, r.t.natsSpanName, clientSpanKind)
 	telemetry.Inject(ictx, msg)
 	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(r.t.integration))
 	nb.release()

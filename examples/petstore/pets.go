@@ -19,12 +19,15 @@ type Pet struct {
 type Store struct {
 	mu   sync.RWMutex
 	pets map[int]Pet
-	next int
+	// encoded holds each pet's JSON, made once when it is added (pets never change), so
+	// GET /pets/{petId} does not marshal per request. Callers must not modify it.
+	encoded map[int][]byte
+	next    int
 }
 
 // NewStore returns a store with three pets.
 func NewStore() *Store {
-	s := &Store{pets: map[int]Pet{}, next: 1}
+	s := &Store{pets: map[int]Pet{}, encoded: map[int][]byte{}, next: 1}
 	for _, p := range []Pet{{Type: "dog", Price: 249.99}, {Type: "cat", Price: 124.99}, {Type: "fish", Price: 0.99}} {
 		s.add(p)
 	}
@@ -35,6 +38,7 @@ func (s *Store) add(p Pet) Pet {
 	p.ID = s.next
 	s.next++
 	s.pets[p.ID] = p
+	s.encoded[p.ID], _ = json.Marshal(p)
 	return p
 }
 
@@ -58,12 +62,11 @@ func (s *Store) Get(id string) (body []byte, ok bool) {
 		return nil, false
 	}
 	s.mu.RLock()
-	p, ok := s.pets[n]
+	b, ok := s.encoded[n]
 	s.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
-	b, _ := json.Marshal(p)
 	return b, true
 }
 
@@ -75,7 +78,7 @@ func (s *Store) Create(body []byte) ([]byte, bool) {
 	}
 	s.mu.Lock()
 	p = s.add(p)
+	b := s.encoded[p.ID]
 	s.mu.Unlock()
-	b, _ := json.Marshal(p)
 	return b, true
 }

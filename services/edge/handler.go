@@ -52,11 +52,11 @@ func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string,
 	if rest, found := strings.CutPrefix(p, pathStylePrefix); found {
 		apiID, rest, _ = strings.Cut(rest, "/")
 		stage, rest, _ = strings.Cut(rest, "/")
-		marker, rest, _ := strings.Cut(rest, "/")
+		marker, rest, slash := strings.Cut(rest, "/")
 		if apiID == "" || stage == "" || marker != userRequest {
 			return "", "", "", false
 		}
-		return apiID, stage, "/" + rest, true
+		return apiID, stage, slashed(p, rest, slash), true
 	}
 	host := string(ctx.Host())
 	if h, _, err := splitHostPort(host); err == nil {
@@ -69,11 +69,20 @@ func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string,
 	if !found || id == "" || domain == "" {
 		return "", "", "", false
 	}
-	stage, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	stage, rest, slash := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	if stage == "" {
 		return id, defaultStageName, "/", true // an HTTP API's $default stage serves at /
 	}
-	return id, stage, "/" + rest, true
+	return id, stage, slashed(p, rest, slash), true
+}
+
+// slashed is "/" + rest, where rest is what strings.Cut left after a "/" of p (slash: one was
+// found): the tail of p itself, so no new string is made.
+func slashed(p, rest string, slash bool) string {
+	if !slash {
+		return "/"
+	}
+	return p[len(p)-len(rest)-1:]
 }
 
 func splitHostPort(h string) (string, string, error) {

@@ -101,6 +101,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg.Addr = o.httpAddr
 		cfg.EdgeID = o.edgeID
 		cfg.AccountRate, cfg.AccountBurst = o.accountRate, o.accountBurst
+		cfg.TLS = edge.TLSConfig{Addr: o.tlsAddr, CertFile: o.tlsCert, KeyFile: o.tlsKey, Truststore: o.truststore}
 		// @connections: the admin credentials always, IAM credentials with execute-api:ManageConnections.
 		adminID, adminSecret := serveAdminCredentials(d)
 		manageAuth := ws.SigV4Auth{Admin: []sigv4.Credentials{{AccessKeyID: adminID, SecretAccessKey: adminSecret}}, IAM: ac}

@@ -41,6 +41,10 @@ type serveOptions struct {
 	debugAddr    string
 	accountRate  float64
 	natsOverTCP  bool
+	tlsAddr      string
+	tlsCert      string
+	tlsKey       string
+	truststore   string
 	accountBurst int64
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
@@ -73,6 +77,10 @@ func init() {
 	f.Float64Var(&o.accountRate, "account-rate", 10000, "account-wide throttle across all edges, requests/s (0: off)")
 	f.Int64Var(&o.accountBurst, "account-burst", 5000, "account-wide throttle burst")
 	f.BoolVar(&o.natsOverTCP, "nats-over-tcp", false, "reach the embedded NATS server over loopback TCP instead of in memory (for measurements)")
+	f.StringVar(&o.tlsAddr, "tls-addr", "", "also serve HTTPS on this address (needs --tls-cert and --tls-key)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for --tls-addr")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for --tls-addr")
+	f.StringVar(&o.truststore, "truststore", "", "PEM bundle of CA certificates: clients on --tls-addr must present a certificate they issued (mutual TLS)")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }

@@ -121,7 +121,12 @@ const (
 	HeaderConnectionID = "Portico-Connection-Id"
 	HeaderEventType    = "Portico-Event-Type" // CONNECT, MESSAGE, DISCONNECT
 	HeaderStatus       = "Portico-Status"     // reply only; absent = 200
-	HeaderVersion      = "Portico-Wire-Version"
+	// HeaderClientCertSubject, HeaderClientCertIssuer and HeaderClientCertSerial describe the
+	// verified client certificate of a mutual-TLS request.
+	HeaderClientCertSubject = "Portico-Client-Cert-Subject"
+	HeaderClientCertIssuer  = "Portico-Client-Cert-Issuer"
+	HeaderClientCertSerial  = "Portico-Client-Cert-Serial"
+	HeaderVersion           = "Portico-Wire-Version"
 
 	// HeaderTraceparent and HeaderTracestate carry W3C trace context, lower case as the W3C
 	// spec writes them (NATS headers are case-sensitive).
@@ -131,10 +136,6 @@ const (
 	// HeaderServiceError and HeaderServiceErrorCode are nats.go micro's error headers.
 	HeaderServiceError     = "Nats-Service-Error"
 	HeaderServiceErrorCode = "Nats-Service-Error-Code"
-	// HeaderNATSStatus is the status header of a message the NATS server itself sends, such as
-	// the no-responders answer to a request (NATSStatusNoResponders, with an empty payload).
-	HeaderNATSStatus       = "Status"
-	NATSStatusNoResponders = "503"
 )
 
 // IsReserved reports whether an incoming HTTP header name must not be forwarded as is.

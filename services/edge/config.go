@@ -39,6 +39,8 @@ type Config struct {
 	// resource policies see: arn:aws:execute-api:{Region}:{AccountID}:{apiId}/{stage}/{METHOD}/{path}.
 	Region    string `yaml:"region"`
 	AccountID string `yaml:"account_id"`
+	// TLS makes the edge serve HTTPS (and mutual TLS with a truststore) as well.
+	TLS TLSConfig `yaml:"tls"`
 	// WebSocket is the socket hub's configuration.
 	WebSocket ws.Config `yaml:"websocket"`
 }
@@ -85,6 +87,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AccountRate < 0 || c.AccountBurst < 0 || (c.AccountRate > 0 && c.AccountBurst < 1) {
 		errs = append(errs, fmt.Errorf("edge account_rate %v / account_burst %d: rate >= 0, and burst >= 1 when rate is set", c.AccountRate, c.AccountBurst))
+	}
+	if err := c.TLS.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.WebSocket.Validate(); err != nil {
 		errs = append(errs, err)

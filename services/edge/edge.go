@@ -5,6 +5,7 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,6 +77,7 @@ type Service struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 	addr      atomic.Value // net.Addr once listening
+	tlsAddr   atomic.Value // net.Addr of the TLS listener, when there is one
 }
 
 // New validates the configuration and builds the edge. It does no I/O.
@@ -138,6 +140,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
 		ErrorHandler:                  s.serverError,
+		Logger:                        serverLog{s.log},
 		ReadTimeout:                   60 * time.Second,
 		IdleTimeout:                   120 * time.Second,
 		CloseOnShutdown:               true,
@@ -154,6 +157,12 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 // Addr is the listening address, once Ready.
 func (s *Service) Addr() net.Addr {
 	a, _ := s.addr.Load().(net.Addr)
+	return a
+}
+
+// TLSAddr is the HTTPS listening address, once Ready, when TLS is configured.
+func (s *Service) TLSAddr() net.Addr {
+	a, _ := s.tlsAddr.Load().(net.Addr)
 	return a
 }
 
@@ -198,7 +207,21 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
+	if s.cfg.TLS.Addr != "" {
+		tlsCfg, err := s.cfg.TLS.serverTLS()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		tln, err := net.Listen("tcp", s.cfg.TLS.Addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("edge: listen on %s (tls): %w", s.cfg.TLS.Addr, err)
+		}
+		s.tlsAddr.Store(tln.Addr())
+		go func() { serveErr <- s.server.Serve(tls.NewListener(tln, tlsCfg)) }()
+	}
 	go func() { serveErr <- s.server.Serve(ln) }()
 	go s.heartbeat(wctx)
 	go s.watchDomains(wctx, kv)

@@ -146,6 +146,12 @@ func (s *Service) nativeMsg(r *request, subject string, body []byte) (*nats.Msg,
 		b, _ := json.Marshal(r.decision.Context)
 		h[wire.HeaderAuthorizer] = nb.value(string(b))
 	}
+	if ts := c.TLSConnectionState(); ts != nil && len(ts.PeerCertificates) > 0 {
+		cert := ts.PeerCertificates[0]
+		h[wire.HeaderClientCertSubject] = []string{cert.Subject.String()}
+		h[wire.HeaderClientCertIssuer] = []string{cert.Issuer.String()}
+		h[wire.HeaderClientCertSerial] = []string{cert.SerialNumber.String()}
+	}
 	nb.msg = nats.Msg{Subject: subject, Header: h, Data: body}
 	return &nb.msg, nb
 }

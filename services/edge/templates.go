@@ -71,6 +71,9 @@ func contextVarsFor(r *request) map[string]any {
 	prefix, _, _ := strings.Cut(host, ".")
 	identity := map[string]any{"sourceIp": c.RemoteIP().String(), "userAgent": string(c.UserAgent()),
 		"accountId": "", "caller": "", "user": "", "userArn": ""}
+	if cc := clientCert(c); cc != nil {
+		identity["clientCert"] = cc
+	}
 	if r.decision.APIKeyID != "" {
 		identity["apiKeyId"] = r.decision.APIKeyID
 		identity["apiKey"] = string(c.Request.Header.Peek("x-api-key"))

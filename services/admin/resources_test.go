@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portico/portico/pkg/model"
@@ -271,4 +272,45 @@ func FuzzPatchOperations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConcurrentTreeEditsConflict: when another writer changes the API between a tree edit's
+// read and write, the edit is a ConflictException and the other writer's change survives.
+func TestConcurrentTreeEditsConflict(t *testing.T) {
+	e := newEnv(t)
+	api, root := e.createAPI(t, "race")
+	key := wire.KeyRestAPI(api)
+	var once sync.Once
+	hook := func(k string) {
+		if k != key {
+			return
+		}
+		once.Do(func() {
+			en, err := e.kv.Get(context.Background(), key)
+			if err != nil {
+				t.Errorf("get: %v", err)
+				return
+			}
+			var a model.RestAPI
+			_ = wire.Unmarshal(en.Value(), &a)
+			a.Description = "other writer"
+			b, _ := wire.Marshal(a)
+			if _, err := e.kv.Update(context.Background(), key, b, en.Revision()); err != nil {
+				t.Errorf("concurrent update: %v", err)
+			}
+		})
+	}
+	e.svc.st.beforeWrite.Store(&hook)
+	r := e.do(t, "POST", "/restapis/"+api+"/resources/"+root, map[string]any{"pathPart": "mine"})
+	if r.status != http.StatusConflict || r.errorType() != "ConflictException" {
+		t.Fatalf("stale create-resource = %d %s, want 409 ConflictException", r.status, r.body)
+	}
+	a, _ := e.restAPI(t, api)
+	if a.Description != "other writer" || len(a.Resources) != 1 {
+		t.Errorf("after the conflict: description %q, %d resources; want the other writer's change only", a.Description, len(a.Resources))
+	}
+	e.createResource(t, api, root, "mine")
+	if a, _ := e.restAPI(t, api); a.Description != "other writer" || len(a.Resources) != 2 {
+		t.Errorf("retry lost a change: %+v", a)
+	}
 }

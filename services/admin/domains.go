@@ -568,3 +568,40 @@ func (s *Service) deleteAPIMapping(ctx context.Context, st *store, r *http.Reque
 	}
 	return http.StatusNoContent, nil, nil
 }
+
+func (s *Service) updateV2DomainName(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		DomainNameConfigurations []v2DomainConfig `json:"domainNameConfigurations"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	d, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
+		if len(in.DomainNameConfigurations) == 0 {
+			return nil
+		}
+		c := in.DomainNameConfigurations[0]
+		if c.CertificateARN != "" {
+			d.CertificateARN = c.CertificateARN
+		}
+		switch c.EndpointType {
+		case "":
+		case "REGIONAL", "EDGE":
+			d.EndpointType = c.EndpointType
+		default:
+			return badRequest("Invalid endpoint type %q: REGIONAL or EDGE", c.EndpointType)
+		}
+		switch c.SecurityPolicy {
+		case "":
+		case "TLS_1_0", "TLS_1_2":
+			d.SecurityPolicy = c.SecurityPolicy
+		default:
+			return badRequest("Invalid securityPolicy %q: TLS_1_0 or TLS_1_2", c.SecurityPolicy)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, viewV2Domain(d), nil
+}

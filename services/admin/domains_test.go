@@ -73,6 +73,15 @@ func TestDomainNamesAndMappings(t *testing.T) {
 	if v2d.DomainNameConfigurations[0].CertificateARN != "arn:x" {
 		t.Errorf("v2 create-domain-name = %+v", v2d)
 	}
+	var upd v2DomainView
+	e.must(t, http.StatusOK, "PATCH", "/v2/domainnames/ws.example.com", map[string]any{
+		"domainNameConfigurations": []map[string]any{{"certificateArn": "arn:y", "securityPolicy": "TLS_1_2"}}}).json(t, &upd)
+	if c := upd.DomainNameConfigurations[0]; c.CertificateARN != "arn:y" || c.SecurityPolicy != "TLS_1_2" || c.EndpointType != "REGIONAL" {
+		t.Errorf("v2 update-domain-name = %+v", upd)
+	}
+	if r := e.do(t, "PATCH", "/v2/domainnames/ws.example.com", map[string]any{"domainNameConfigurations": []map[string]any{{"securityPolicy": "SSL3"}}}); r.status != http.StatusBadRequest {
+		t.Errorf("bad securityPolicy = %d %s", r.status, r.body)
+	}
 	var list paged[domainNameView]
 	e.must(t, http.StatusOK, "GET", "/domainnames", nil).json(t, &list)
 	if len(list.Item) != 2 {

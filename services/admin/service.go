@@ -304,6 +304,7 @@ func (s *Service) routes() http.Handler {
 	h("POST /v2/domainnames", "CreateDomainNameV2", s.createV2DomainName)
 	h("GET /v2/domainnames", "GetDomainNamesV2", s.getV2DomainNames)
 	h("GET /v2/domainnames/{domain_name}", "GetDomainNameV2", s.getV2DomainName)
+	h("PATCH /v2/domainnames/{domain_name}", "UpdateDomainNameV2", s.updateV2DomainName)
 	h("DELETE /v2/domainnames/{domain_name}", "DeleteDomainNameV2", s.deleteDomainName)
 	h("POST /v2/domainnames/{domain_name}/apimappings", "CreateApiMapping", s.createAPIMapping)
 	h("GET /v2/domainnames/{domain_name}/apimappings", "GetApiMappings", s.getAPIMappings)

@@ -202,7 +202,7 @@ func Decode(msg *nats.Msg) *Request {
 		RequestID:    h.Get(wire.HeaderRequestID),
 		SourceIP:     h.Get(wire.HeaderSourceIP),
 		PrincipalID:  h.Get(wire.HeaderPrincipalID),
-		Header:       make(nats.Header, len(h)),
+		Header:       nats.Header{},
 		Body:         msg.Data,
 	}
 	req.PathParams = parsePathParams(h.Get(wire.HeaderPathParams))

@@ -30,14 +30,14 @@ JAEGER="$cache/jaeger-$JAEGER_VERSION-$sum"
 if [ ! -x "$JAEGER" ]; then
   echo "building Jaeger $JAEGER_VERSION into $JAEGER (the first build takes several minutes)"
   mkdir -p "$cache"
-  if ! (cd tools/jaeger && GOWORK=off go build -o "$JAEGER.tmp" github.com/jaegertracing/jaeger/cmd/jaeger); then
-    rm -f "$JAEGER.tmp"
+  if ! (cd tools/jaeger && GOWORK=off go build -o "$JAEGER.tmp.$$" github.com/jaegertracing/jaeger/cmd/jaeger); then
+    rm -f "$JAEGER.tmp.$$"
     skip_or_fail "could not build Jaeger $JAEGER_VERSION (tools/jaeger)"
   fi
-  mv "$JAEGER.tmp" "$JAEGER"
+  mv "$JAEGER.tmp.$$" "$JAEGER"
 fi
 
-make -s build >/dev/null
+make -s build >/dev/null || fail "make build failed"
 
 tmp=$(mktemp -d)
 pids=()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -65,6 +66,34 @@ func TestUsagePlanThroughTheGateway(t *testing.T) {
 	expect(t, "second request", do(t, "GET", imp.InvokeURL+"/pets/1", "", "x-api-key", key.Value), 200, "")
 	expect(t, "third request", do(t, "GET", imp.InvokeURL+"/pets/2", "", "x-api-key", key.Value), 200, "")
 	expect(t, "over quota", do(t, "GET", imp.InvokeURL+"/pets/1", "", "x-api-key", key.Value), 429, `{"message":"Limit Exceeded"}`)
+
+	// get-usage shows today's use; update-usage gives two requests back
+	ac, err := newAdminClient("http://" + g.opts.adminAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	var usage struct {
+		Items map[string][][]int64 `json:"values"`
+	}
+	if err := ac.doJSON(context.Background(), "GET", "/usageplans/plan1/usage?startDate="+today+"&endDate="+today, nil, &usage); err != nil {
+		t.Fatalf("get-usage: %v", err)
+	}
+	if rows := usage.Items[key.ID]; len(rows) != 1 || rows[0][0] != 3 || rows[0][1] != 0 {
+		t.Errorf("get-usage for today = %v, want [[3 0]]", usage.Items)
+	}
+	ops := map[string][]patchOperation{"patchOperations": {{Op: "replace", Path: "/remaining", Value: "2"}}}
+	if err := ac.doJSON(context.Background(), "PATCH", "/usageplans/plan1/keys/"+key.ID+"/usage", ops, nil); err != nil {
+		t.Fatalf("update-usage: %v", err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if r := do(t, "GET", imp.InvokeURL+"/pets/1", "", "x-api-key", key.Value); r.status != 200 {
+			return fmt.Errorf("after update-usage = %d %s", r.status, r.body)
+		}
+		return nil
+	})
+	expect(t, "second given-back request", do(t, "GET", imp.InvokeURL+"/pets/1", "", "x-api-key", key.Value), 200, "")
+	expect(t, "quota spent again", do(t, "GET", imp.InvokeURL+"/pets/1", "", "x-api-key", key.Value), 429, `{"message":"Limit Exceeded"}`)
 }
 
 const planAPI = `openapi: 3.0.1

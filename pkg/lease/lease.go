@@ -318,14 +318,20 @@ func (l *Limiter) decide(ctx context.Context, set *[shards]shard, key string, li
 		st.expires = now + g.ExpiresMillis*int64(time.Millisecond)
 		if g.Granted <= 0 {
 			st.denyCode = wire.CodeThrottled
+			recheck := int64(60_000) // a limit may have been raised: ask again within a minute
 			if g.Code == wire.CodeQuotaExceeded {
 				st.denyCode = wire.CodeQuotaExceeded
+				// a spent quota lasts until its period ends, but update-usage can give some
+				// back: ask again within a second
+				recheck = quotaRecheckMs
 			}
-			// Ask again at the latest after a minute: a limit may have been raised.
-			st.denyUntil = now + min(max(g.RetryAfterMs, 1), 60_000)*int64(time.Millisecond)
+			st.denyUntil = now + min(max(g.RetryAfterMs, 1), recheck)*int64(time.Millisecond)
 		}
 	}
 }
+
+// quotaRecheckMs is how long an edge answers QUOTA_EXCEEDED from memory before asking again.
+const quotaRecheckMs = 1000
 
 // want sizes the next lease request. st.mu is held.
 func (l *Limiter) want(st *state, now int64, lim limits) int64 {

@@ -291,6 +291,7 @@ func (s *Service) routes() http.Handler {
 	h("GET /usageplans/{usageplan_id}/keys/{key_id}", "GetUsagePlanKey", s.getUsagePlanKey)
 	h("DELETE /usageplans/{usageplan_id}/keys/{key_id}", "DeleteUsagePlanKey", s.deleteUsagePlanKey)
 	h("GET /usageplans/{usageplan_id}/usage", "GetUsage", s.getUsage)
+	h("PATCH /usageplans/{usageplan_id}/keys/{key_id}/usage", "UpdateUsage", s.updateUsage)
 	h("POST /domainnames", "CreateDomainName", s.createDomainName)
 	h("GET /domainnames", "GetDomainNames", s.getDomainNames)
 	h("GET /domainnames/{domain_name}", "GetDomainName", s.getDomainName)

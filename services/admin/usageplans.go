@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/portico/portico/pkg/model"
+	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/wire"
 )
 
@@ -509,9 +512,11 @@ type usageView struct {
 	Items       map[string][][]int64 `json:"values"`
 }
 
-// getUsage answers the shape of AWS's GetUsage for the plan's keys. Request counts live in
-// the ratelimit service (Redis), which admin does not read: every day reports 0 used and the
-// plan's full quota remaining.
+// getUsage answers AWS's GetUsage for the plan's keys: per day of [startDate, endDate], the
+// requests used and the quota remaining. Usage is counted by the ratelimit service per quota
+// period, and only the current period is kept: the days of the current period show its count
+// on today's row (0 on the others) and the quota remaining now; earlier days show 0 used and the
+// full quota, as nothing is recorded for them.
 func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
 	p, _, err := loadUsagePlan(ctx, st, r.PathValue("usageplan_id"))
 	if err != nil {
@@ -531,10 +536,11 @@ func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []
 	if err != nil {
 		return 0, nil, err
 	}
-	var remaining int64
+	var limit int64
 	if p.Quota != nil {
-		remaining = p.Quota.Limit
+		limit = p.Quota.Limit
 	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
 	out := usageView{UsagePlanID: p.ID, StartDate: q.Get("startDate"), EndDate: q.Get("endDate"), Items: map[string][][]int64{}}
 	only := q.Get("keyId")
 	for _, k := range keys {
@@ -542,11 +548,91 @@ func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []
 		if only != "" && id != only {
 			continue
 		}
+		var used int64
+		inRange := !today.Before(start) && !today.After(end)
+		if inRange && p.Quota != nil && p.Quota.Limit > 0 {
+			if used, err = s.quotaUsage(ctx, p, id, nil); err != nil {
+				return 0, nil, err
+			}
+		}
 		rows := make([][]int64, days)
 		for i := range rows {
-			rows[i] = []int64{0, remaining}
+			rows[i] = []int64{0, limit}
+			if start.AddDate(0, 0, i).Equal(today) {
+				rows[i] = []int64{used, max(limit-used, 0)}
+			}
 		}
 		out.Items[id] = rows
 	}
 	return http.StatusOK, out, nil
+}
+
+// quotaUsage reads, or with set sets, an API key's usage of the plan's quota in its current
+// period, from the ratelimit service.
+func (s *Service) quotaUsage(ctx context.Context, p *model.UsagePlan, keyID string, set *int64) (int64, error) {
+	req := wire.UsageRequest{Key: wire.QuotaKey(p.ID, keyID), Period: p.Quota.Period, Offset: p.Quota.Offset, Set: set}
+	data, err := wire.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	msg := &nats.Msg{Subject: wire.SubjectRateLimitUsage, Data: data}
+	telemetry.Inject(ctx, msg)
+	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
+	defer cancel()
+	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return 0, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The ratelimit service is unavailable"}
+	}
+	if err != nil {
+		return 0, err
+	}
+	var resp wire.UsageReply
+	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+		return 0, err
+	}
+	if resp.Code != wire.CodeOK {
+		return 0, &apiError{wire.StatusOf(resp.Code), "BadRequestException", resp.Message}
+	}
+	return resp.Used, nil
+}
+
+// updateUsage is AWS's UpdateUsage: patch "replace /remaining" sets how many requests the key
+// has left in the current quota period.
+func (s *Service) updateUsage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+	p, _, err := loadUsagePlan(ctx, st, r.PathValue("usageplan_id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	keyID := r.PathValue("key_id")
+	if _, err := st.get(ctx, wire.KeyUsagePlanKey(p.ID, keyID), &model.UsagePlanKey{}); err != nil {
+		return 0, nil, err
+	}
+	if p.Quota == nil || p.Quota.Limit <= 0 {
+		return 0, nil, badRequest("Usage plan %s has no quota", p.ID)
+	}
+	ops, err := decodePatch(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	var remaining *int64
+	for _, op := range ops {
+		if op.Op != "replace" || op.Path != "/remaining" {
+			return 0, nil, badRequest("Invalid patch path %s: only replace /remaining is supported", op.Path)
+		}
+		n, err := strconv.ParseInt(op.Value, 10, 64)
+		if err != nil || n < 0 || n > p.Quota.Limit {
+			return 0, nil, badRequest("Invalid remaining %q: a whole number from 0 to %d", op.Value, p.Quota.Limit)
+		}
+		remaining = &n
+	}
+	if remaining == nil {
+		return 0, nil, badRequest("replace /remaining is required")
+	}
+	used := p.Quota.Limit - *remaining
+	if _, err := s.quotaUsage(ctx, p, keyID, &used); err != nil {
+		return 0, nil, err
+	}
+	day := time.Now().UTC().Format(time.DateOnly)
+	return http.StatusOK, usageView{UsagePlanID: p.ID, StartDate: day, EndDate: day,
+		Items: map[string][][]int64{keyID: {{used, *remaining}}}}, nil
 }

@@ -111,7 +111,14 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 		if r.Integration == nil || strings.HasPrefix(r.RouteKey, "$") && r.RouteKey != "$default" {
 			continue
 		}
-		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: r.Integration, route_: r}
+		in := r.Integration
+		if api.Protocol == model.ProtocolHTTP && in.TimeoutInMillis == 0 {
+			// HTTP APIs time out after 30 s by default (REST APIs after 29 s)
+			c := *in
+			c.TimeoutInMillis = httpAPIDefaultTimeoutMillis
+			in = &c
+		}
+		t := &target{routeKey: r.RouteKey, needAPIKey: r.APIKeyRequired, integration: in, route_: r}
 		if err := s.prepareDataPlane(t); err != nil {
 			errs = append(errs, err)
 		}
@@ -132,6 +139,9 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 	}
 	return s, errors.Join(errs...)
 }
+
+// httpAPIDefaultTimeoutMillis is an HTTP API integration's default timeout.
+const httpAPIDefaultTimeoutMillis = 30000
 
 // tables is the set of served stages, swapped atomically as a whole.
 type tables map[string]*stageState // key apiID + "/" + stage

@@ -58,6 +58,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg.Addr = o.adminAddr
 		cfg.EdgeURL = "http://" + o.httpAddr
 		cfg.AccessKeyID, cfg.SecretAccessKey = adminID, adminSecret
+		cfg.KVReplicas = o.replicas()
 		svc, err := admin.New(cfg, admin.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {
 			return nil, fmt.Errorf("admin: %w", err)
@@ -67,6 +68,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 	if roles["authz"] {
 		cfg := authz.DefaultConfig()
 		cfg.AdminAccessKeyID, cfg.AdminSecretAccessKey = adminID, adminSecret
+		cfg.KVReplicas = o.replicas()
 		svc, err := authz.New(cfg, authz.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {
 			return nil, fmt.Errorf("authz: %w", err)
@@ -83,7 +85,9 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		rs = append(rs, runner{"ratelimit", svc.Run})
 	}
 	if roles["connections"] {
-		svc, err := connections.New(connections.DefaultConfig(), connections.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
+		ccfg := connections.DefaultConfig()
+		ccfg.KVReplicas = o.replicas()
+		svc, err := connections.New(ccfg, connections.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {
 			return nil, fmt.Errorf("connections: %w", err)
 		}
@@ -101,6 +105,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg.Addr = o.httpAddr
 		cfg.EdgeID = o.edgeID
 		cfg.AccountRate, cfg.AccountBurst = o.accountRate, o.accountBurst
+		cfg.KVReplicas = o.replicas()
 		cfg.TLS = edge.TLSConfig{Addr: o.tlsAddr, CertFile: o.tlsCert, KeyFile: o.tlsKey, Truststore: o.truststore}
 		// @connections: the admin credentials always, IAM credentials with execute-api:ManageConnections.
 		adminID, adminSecret := serveAdminCredentials(d)
@@ -119,3 +124,6 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 	}
 	return rs, nil
 }
+
+// replicas is the KV replica count to create buckets with (tests leave it 0: one).
+func (o serveOptions) replicas() int { return max(o.kvReplicas, 1) }

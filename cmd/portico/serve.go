@@ -41,6 +41,7 @@ type serveOptions struct {
 	debugAddr    string
 	accountRate  float64
 	natsOverTCP  bool
+	kvReplicas   int
 	tlsAddr      string
 	tlsCert      string
 	tlsKey       string
@@ -81,6 +82,7 @@ func init() {
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for --tls-addr")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for --tls-addr")
 	f.StringVar(&o.truststore, "truststore", "", "PEM bundle of CA certificates: clients on --tls-addr must present a certificate they issued (mutual TLS)")
+	f.IntVar(&o.kvReplicas, "kv-replicas", 1, "replicas of the JetStream KV buckets Portico creates (1 embedded; 3 on a NATS cluster)")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }

@@ -107,7 +107,35 @@ func (m *MemoryStore) TakeQuota(ctx context.Context, key string, limit int64, pe
 		qc = &quotaCounter{}
 		m.quotas[key] = qc
 	}
-	return qc.take(t.UnixMicro(), start, end, limit, want), nil
+	r := qc.take(t.UnixMicro(), start, end, limit, want)
+	if r.Granted > 0 {
+		if qc.daily == nil {
+			qc.daily = map[int64]int64{}
+		}
+		qc.daily[unixDay(t)] += r.Granted
+	}
+	return r, nil
+}
+
+func unixDay(t time.Time) int64 { return t.Unix() / 86400 }
+
+// DailyUsage implements QuotaStore.
+func (m *MemoryStore) DailyUsage(ctx context.Context, key string, fromDay, toDay int64) ([]int64, error) {
+	if err := checkDays(key, fromDay, toDay); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]int64, toDay-fromDay+1)
+	if qc, ok := m.quotas[key]; ok {
+		for i := range out {
+			out[i] = qc.daily[fromDay+int64(i)]
+		}
+	}
+	return out, nil
 }
 
 // Usage implements QuotaStore.
@@ -156,6 +184,15 @@ func (m *MemoryStore) SetUsage(ctx context.Context, key string, period Period, o
 		m.quotas[key] = qc
 	}
 	qc.start, qc.end, qc.used = start.Unix(), end.Unix(), used
+	// today's count becomes what the period's earlier days do not account for
+	if qc.daily == nil {
+		qc.daily = map[int64]int64{}
+	}
+	today, earlier := unixDay(m.now()), int64(0)
+	for d := start.Unix() / 86400; d < today; d++ {
+		earlier += qc.daily[d]
+	}
+	qc.daily[today] = max(used-earlier, 0)
 	return nil
 }
 

@@ -37,6 +37,22 @@ type QuotaStore interface {
 	Usage(ctx context.Context, key string, period Period, offset int) (int64, error)
 	// SetUsage sets the usage of key in the current period (AWS's update-usage).
 	SetUsage(ctx context.Context, key string, period Period, offset int, used int64) error
+	// DailyUsage returns how much of key's quota was used on each UTC day from fromDay to
+	// toDay (days since the Unix epoch), for get-usage.
+	DailyUsage(ctx context.Context, key string, fromDay, toDay int64) ([]int64, error)
+}
+
+// MaxUsageDays bounds a DailyUsage range.
+const MaxUsageDays = 400
+
+func checkDays(key string, fromDay, toDay int64) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty key", ErrInvalid)
+	}
+	if toDay < fromDay || toDay-fromDay >= MaxUsageDays || fromDay < 0 {
+		return fmt.Errorf("%w: day range %d..%d", ErrInvalid, fromDay, toDay)
+	}
+	return nil
 }
 
 // CheckQuota validates the arguments of TakeQuota and Usage (limit and want are ignored by
@@ -109,6 +125,7 @@ type quotaCounter struct {
 	start int64 // unix seconds of the period start
 	end   int64
 	used  int64
+	daily map[int64]int64 // unix day → usage that day (MemoryStore)
 }
 
 // take applies a TakeQuota at time now (unix microseconds) with the period's bounds.

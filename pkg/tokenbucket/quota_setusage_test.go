@@ -39,3 +39,39 @@ func TestSetUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestDailyUsage: quota use is kept per UTC day for get-usage, on both stores; update-usage
+// makes today's count what the period's earlier days do not account for.
+func TestDailyUsage(t *testing.T) {
+	clk := newFakeClock(time.Date(2034, 5, 17, 10, 0, 0, 0, time.UTC)) // a Wednesday
+	for name, s := range stores(t, clk) {
+		t.Run(name, func(t *testing.T) {
+			clk.us.Store(time.Date(2034, 5, 17, 10, 0, 0, 0, time.UTC).UnixMicro())
+			qs := s.(QuotaStore)
+			ctx := context.Background()
+			day1 := time.Date(2034, 5, 17, 0, 0, 0, 0, time.UTC).Unix() / 86400
+			if _, err := qs.TakeQuota(ctx, "d", 100, Week, 0, 4); err != nil {
+				t.Fatal(err)
+			}
+			clk.advance(24 * time.Hour)
+			if _, err := qs.TakeQuota(ctx, "d", 100, Week, 0, 2); err != nil {
+				t.Fatal(err)
+			}
+			got, err := qs.DailyUsage(ctx, "d", day1-1, day1+2)
+			if err != nil || len(got) != 4 || got[0] != 0 || got[1] != 4 || got[2] != 2 || got[3] != 0 {
+				t.Fatalf("DailyUsage = %v, %v; want [0 4 2 0]", got, err)
+			}
+			// the week's usage set to 10: today carries 10 - 4
+			if err := qs.SetUsage(ctx, "d", Week, 0, 10); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = qs.DailyUsage(ctx, "d", day1, day1+1)
+			if got[0] != 4 || got[1] != 6 {
+				t.Errorf("DailyUsage after SetUsage(10) = %v, want [4 6]", got)
+			}
+			if _, err := qs.DailyUsage(ctx, "d", day1, day1-1); err == nil {
+				t.Error("an inverted day range was accepted")
+			}
+		})
+	}
+}

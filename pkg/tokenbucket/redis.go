@@ -15,8 +15,9 @@ import (
 // (TIME), never the client's clock, so edges with skewed clocks share one bucket correctly.
 //
 // Keys: prefix+"tb:"+key is a hash {t: tokens, s: last refill in unix µs}, expiring once the
-// bucket would be full again; prefix+"q:"+key is a hash {p: period start in unix s, n: usage},
-// expiring a minute after the period ends.
+// bucket would be full again; prefix+"q:{key}" is a hash {p: period start in unix s, n: usage},
+// expiring a minute after the period ends; prefix+"qd:{key}" holds the usage per UTC day, kept
+// 400 days for get-usage (the braces keep both in one Redis Cluster slot).
 type RedisStore struct {
 	c      redis.UniversalClient
 	prefix string
@@ -138,6 +139,10 @@ local granted = math.min(want, math.max(limit - used, 0))
 used = used + granted
 redis.call('HSET', KEYS[1], 'p', string.format('%.17g', start), 'n', string.format('%.17g', used))
 redis.call('PEXPIREAT', KEYS[1], stop * 1000 + 60000)
+if granted > 0 then
+  redis.call('HINCRBY', KEYS[2], tostring(math.floor(now / 86400e6)), granted)
+  redis.call('PEXPIRE', KEYS[2], ` + dailyRetentionMs + `)
+end
 local retry = 0
 if granted < want then retry = stop * 1000000 - now end
 return {granted, math.max(limit - used, 0), retry}
@@ -152,14 +157,35 @@ if tonumber(st[1]) == start then return tonumber(st[2]) or 0 end
 return 0
 `)
 
-// setUsageScript: KEYS[1] counter; ARGV used, period, offset, now override.
+// setUsageScript: KEYS[1] counter, KEYS[2] daily counts; ARGV used, period, offset, now
+// override. Today's daily count becomes what the period's earlier days do not account for.
 var setUsageScript = redis.NewScript(luaNow + luaPeriod + `
 local now = now_micros(ARGV[4])
 local start, stop = period_bounds(math.floor(now / 1e6), ARGV[2], tonumber(ARGV[3]))
-redis.call('HSET', KEYS[1], 'p', string.format('%.17g', start), 'n', ARGV[1])
+local used = tonumber(ARGV[1])
+redis.call('HSET', KEYS[1], 'p', string.format('%.17g', start), 'n', string.format('%.17g', used))
 redis.call('PEXPIREAT', KEYS[1], stop * 1000 + 60000)
+local today = math.floor(now / 86400e6)
+local earlier = 0
+for d = math.floor(start / 86400), today - 1 do
+  earlier = earlier + (tonumber(redis.call('HGET', KEYS[2], tostring(d))) or 0)
+end
+redis.call('HSET', KEYS[2], tostring(today), math.max(used - earlier, 0))
+redis.call('PEXPIRE', KEYS[2], ` + dailyRetentionMs + `)
 return 1
 `)
+
+// dailyScript: KEYS[1] daily counts; ARGV first day, last day (unix days). Read-only.
+var dailyScript = redis.NewScript(`
+local out = {}
+for d = tonumber(ARGV[1]), tonumber(ARGV[2]) do
+  out[#out + 1] = tonumber(redis.call('HGET', KEYS[1], tostring(d))) or 0
+end
+return out
+`)
+
+// dailyRetentionMs is how long daily quota counts are kept (get-usage reads up to 366 days).
+const dailyRetentionMs = "34560000000" // 400 days
 
 func (s *RedisStore) nowArg() string {
 	if s.nowMicros == nil {
@@ -186,7 +212,7 @@ func (s *RedisStore) TakeQuota(ctx context.Context, key string, limit int64, per
 	if err := CheckQuota(key, limit, period, offset, want); err != nil {
 		return Result{}, err
 	}
-	v, err := quotaScript.Run(ctx, s.c, []string{s.prefix + "q:" + key},
+	v, err := quotaScript.Run(ctx, s.c, []string{s.prefix + "q:{" + key + "}", s.prefix + "qd:{" + key + "}"},
 		limit, string(period), offset, want, s.nowArg()).Int64Slice()
 	if err != nil {
 		return Result{}, fmt.Errorf("tokenbucket: take quota: %w", err)
@@ -199,7 +225,7 @@ func (s *RedisStore) Usage(ctx context.Context, key string, period Period, offse
 	if err := CheckQuota(key, 0, period, offset, 0); err != nil {
 		return 0, err
 	}
-	n, err := usageScript.Run(ctx, s.c, []string{s.prefix + "q:" + key}, string(period), offset, s.nowArg()).Int64()
+	n, err := usageScript.Run(ctx, s.c, []string{s.prefix + "q:{" + key + "}"}, string(period), offset, s.nowArg()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("tokenbucket: usage: %w", err)
 	}
@@ -214,10 +240,22 @@ func (s *RedisStore) SetUsage(ctx context.Context, key string, period Period, of
 	if used < 0 {
 		return fmt.Errorf("%w: usage %d is negative", ErrInvalid, used)
 	}
-	if err := setUsageScript.Run(ctx, s.c, []string{s.prefix + "q:" + key}, used, string(period), offset, s.nowArg()).Err(); err != nil {
+	if err := setUsageScript.Run(ctx, s.c, []string{s.prefix + "q:{" + key + "}", s.prefix + "qd:{" + key + "}"}, used, string(period), offset, s.nowArg()).Err(); err != nil {
 		return fmt.Errorf("tokenbucket: set usage: %w", err)
 	}
 	return nil
+}
+
+// DailyUsage implements QuotaStore.
+func (s *RedisStore) DailyUsage(ctx context.Context, key string, fromDay, toDay int64) ([]int64, error) {
+	if err := checkDays(key, fromDay, toDay); err != nil {
+		return nil, err
+	}
+	v, err := dailyScript.Run(ctx, s.c, []string{s.prefix + "qd:{" + key + "}"}, fromDay, toDay).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("tokenbucket: daily usage: %w", err)
+	}
+	return v, nil
 }
 
 func result(v []int64) (Result, error) {

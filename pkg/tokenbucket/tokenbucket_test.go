@@ -351,7 +351,7 @@ func TestRedisPeriodsMatchGo(t *testing.T) {
 		if r2.RetryAfter != time.Microsecond {
 			t.Fatalf("%s offset %d: just before start %v, Redis period ends in %v, want 1µs", c.p, off, start, r2.RetryAfter)
 		}
-		rs.c.Del(ctx, rs.prefix+"q:cal2")
+		rs.c.Del(ctx, rs.prefix+"q:{cal2}")
 	}
 }
 

@@ -338,14 +338,20 @@ type UsageRequest struct {
 	Period string `json:"period"` // DAY, WEEK, MONTH
 	Offset int    `json:"offset,omitempty"`
 	Set    *int64 `json:"set,omitempty"`
+	// FromDay and ToDay (UTC days since the Unix epoch), when ToDay is set, ask for the usage
+	// of each day in between as well (get-usage).
+	FromDay int64 `json:"fromDay,omitempty"`
+	ToDay   int64 `json:"toDay,omitempty"`
 }
 
 // UsageReply answers a UsageRequest: the usage after the operation. Code is CodeBadRequest
 // for invalid arguments and CodeUnavailable when the store is down.
 type UsageReply struct {
-	Used    int64  `json:"used"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
+	Used int64 `json:"used"`
+	// Days is the usage of each day from FromDay to ToDay, when they were asked for.
+	Days    []int64 `json:"days,omitempty"`
+	Code    string  `json:"code,omitempty"`
+	Message string  `json:"message,omitempty"`
 }
 
 // QuotaKey is the ratelimit key of an API key's quota on a usage plan, the one edges count

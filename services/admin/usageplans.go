@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/telemetry"
+	"github.com/portico/portico/pkg/tokenbucket"
 	"github.com/portico/portico/pkg/wire"
 )
 
@@ -513,10 +514,8 @@ type usageView struct {
 }
 
 // getUsage answers AWS's GetUsage for the plan's keys: per day of [startDate, endDate], the
-// requests used and the quota remaining. Usage is counted by the ratelimit service per quota
-// period, and only the current period is kept: the days of the current period show its count
-// on today's row (0 on the others) and the quota remaining now; earlier days show 0 used and the
-// full quota, as nothing is recorded for them.
+// requests used that day and the quota remaining at its end (limit minus the use of that day's
+// quota period so far). The ratelimit service keeps the daily counts.
 func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
 	p, _, err := loadUsagePlan(ctx, st, r.PathValue("usageplan_id"))
 	if err != nil {
@@ -540,7 +539,6 @@ func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []
 	if p.Quota != nil {
 		limit = p.Quota.Limit
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
 	out := usageView{UsagePlanID: p.ID, StartDate: q.Get("startDate"), EndDate: q.Get("endDate"), Items: map[string][][]int64{}}
 	only := q.Get("keyId")
 	for _, k := range keys {
@@ -548,18 +546,13 @@ func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []
 		if only != "" && id != only {
 			continue
 		}
-		var used int64
-		inRange := !today.Before(start) && !today.After(end)
-		if inRange && p.Quota != nil && p.Quota.Limit > 0 {
-			if used, err = s.quotaUsage(ctx, p, id, nil); err != nil {
-				return 0, nil, err
-			}
-		}
 		rows := make([][]int64, days)
 		for i := range rows {
 			rows[i] = []int64{0, limit}
-			if start.AddDate(0, 0, i).Equal(today) {
-				rows[i] = []int64{used, max(limit-used, 0)}
+		}
+		if limit > 0 {
+			if err := s.fillUsage(ctx, p, id, start, rows); err != nil {
+				return 0, nil, err
 			}
 		}
 		out.Items[id] = rows
@@ -567,13 +560,58 @@ func (s *Service) getUsage(ctx context.Context, st *store, r *http.Request, _ []
 	return http.StatusOK, out, nil
 }
 
+// fillUsage sets rows (one per day from start) to [used that day, remaining at its end], from
+// the ratelimit service's daily counts; the counts of the first day's quota period before
+// start are read too, so the remaining is right from the first row.
+func (s *Service) fillUsage(ctx context.Context, p *model.UsagePlan, keyID string, start time.Time, rows [][]int64) error {
+	period, err := tokenbucket.ParsePeriod(p.Quota.Period)
+	if err != nil {
+		return badRequest("usage plan %s: %v", p.ID, err)
+	}
+	first, _, err := tokenbucket.PeriodBounds(start, period, p.Quota.Offset)
+	if err != nil {
+		return badRequest("usage plan %s: %v", p.ID, err)
+	}
+	fromDay, startDay := first.Unix()/86400, start.Unix()/86400
+	lastDay := startDay + int64(len(rows)) - 1
+	if fromDay > startDay {
+		fromDay = startDay
+	}
+	daily, err := s.usageRequest(ctx, wire.UsageRequest{Key: wire.QuotaKey(p.ID, keyID), Period: p.Quota.Period,
+		Offset: p.Quota.Offset, FromDay: fromDay, ToDay: lastDay})
+	if err != nil {
+		return err
+	}
+	if int64(len(daily.Days)) != lastDay-fromDay+1 {
+		return errors.New("ratelimit answered the wrong number of days")
+	}
+	var periodStart, inPeriod int64 = -1, 0
+	for d := fromDay; d <= lastDay; d++ {
+		ps, _, _ := tokenbucket.PeriodBounds(time.Unix(d*86400, 0).UTC(), period, p.Quota.Offset)
+		if ps.Unix() != periodStart {
+			periodStart, inPeriod = ps.Unix(), 0
+		}
+		used := daily.Days[d-fromDay]
+		inPeriod += used
+		if d >= startDay {
+			rows[d-startDay] = []int64{used, max(p.Quota.Limit-inPeriod, 0)}
+		}
+	}
+	return nil
+}
+
 // quotaUsage reads, or with set sets, an API key's usage of the plan's quota in its current
 // period, from the ratelimit service.
 func (s *Service) quotaUsage(ctx context.Context, p *model.UsagePlan, keyID string, set *int64) (int64, error) {
-	req := wire.UsageRequest{Key: wire.QuotaKey(p.ID, keyID), Period: p.Quota.Period, Offset: p.Quota.Offset, Set: set}
+	r, err := s.usageRequest(ctx, wire.UsageRequest{Key: wire.QuotaKey(p.ID, keyID), Period: p.Quota.Period, Offset: p.Quota.Offset, Set: set})
+	return r.Used, err
+}
+
+// usageRequest asks the ratelimit service about a quota's usage.
+func (s *Service) usageRequest(ctx context.Context, req wire.UsageRequest) (wire.UsageReply, error) {
 	data, err := wire.Marshal(req)
 	if err != nil {
-		return 0, err
+		return wire.UsageReply{}, err
 	}
 	msg := &nats.Msg{Subject: wire.SubjectRateLimitUsage, Data: data}
 	telemetry.Inject(ctx, msg)
@@ -581,19 +619,19 @@ func (s *Service) quotaUsage(ctx context.Context, p *model.UsagePlan, keyID stri
 	defer cancel()
 	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return 0, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The ratelimit service is unavailable"}
+		return wire.UsageReply{}, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The ratelimit service is unavailable"}
 	}
 	if err != nil {
-		return 0, err
+		return wire.UsageReply{}, err
 	}
 	var resp wire.UsageReply
 	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
-		return 0, err
+		return wire.UsageReply{}, err
 	}
 	if resp.Code != wire.CodeOK {
-		return 0, &apiError{wire.StatusOf(resp.Code), "BadRequestException", resp.Message}
+		return wire.UsageReply{}, &apiError{wire.StatusOf(resp.Code), "BadRequestException", resp.Message}
 	}
-	return resp.Used, nil
+	return resp, nil
 }
 
 // updateUsage is AWS's UpdateUsage: patch "replace /remaining" sets how many requests the key

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/wire"
@@ -82,11 +85,29 @@ func TestUsagePlanLifecycle(t *testing.T) {
 	if len(keys.Item) != 1 || keys.Item[0].ID != key {
 		t.Errorf("get-usage-plan-keys = %+v", keys)
 	}
+	// no ratelimit service: get-usage cannot read the counts
+	e.must(t, http.StatusServiceUnavailable, "GET", "/usageplans/"+plan.ID+"/usage?startDate=2026-01-01&endDate=2026-01-03", nil)
+	// a ratelimit stand-in on the bus that used 7 requests on 2 January
+	sub, err := e.nc.Subscribe(wire.SubjectRateLimitUsage, func(m *nats.Msg) {
+		var req wire.UsageRequest
+		_ = wire.Unmarshal(m.Data, &req)
+		days := make([]int64, req.ToDay-req.FromDay+1)
+		jan2 := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if i := jan2 - req.FromDay; i >= 0 && i < int64(len(days)) {
+			days[i] = 7
+		}
+		b, _ := wire.Marshal(wire.UsageReply{Days: days})
+		_ = m.Respond(b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var usage usageView
 	e.must(t, http.StatusOK, "GET", "/usageplans/"+plan.ID+"/usage?startDate=2026-01-01&endDate=2026-01-03", nil).json(t, &usage)
-	if rows := usage.Items[key]; len(rows) != 3 || rows[0][1] != 5000 {
+	if rows := usage.Items[key]; len(rows) != 3 || rows[0][1] != 5000 || rows[1][0] != 7 || rows[1][1] != 5000-7 || rows[2][0] != 0 {
 		t.Errorf("get-usage = %+v", usage)
 	}
+	_ = sub.Unsubscribe()
 
 	// Deleting the plan removes its bindings first.
 	e.must(t, http.StatusAccepted, "DELETE", "/usageplans/"+plan.ID+"/keys/"+key, nil)

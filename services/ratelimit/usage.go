@@ -43,7 +43,13 @@ func (s *Service) usage(ctx context.Context, data []byte) wire.UsageReply {
 	if err != nil {
 		return s.usageFailed(err)
 	}
-	return wire.UsageReply{Used: used}
+	reply := wire.UsageReply{Used: used}
+	if req.ToDay != 0 {
+		if reply.Days, err = qs.DailyUsage(ctx, req.Key, req.FromDay, req.ToDay); err != nil {
+			return s.usageFailed(err)
+		}
+	}
+	return reply
 }
 
 func (s *Service) usageFailed(err error) wire.UsageReply {

@@ -48,6 +48,10 @@ func TestUsageOverTheBus(t *testing.T) {
 			if r := ask(wire.UsageRequest{Key: key, Period: "DAY"}); r.Used < 3 {
 				t.Errorf("usage after 3 requests = %+v, want at least 3 (leased tokens count)", r)
 			}
+			today := time.Now().UTC().Unix() / 86400
+			if r := ask(wire.UsageRequest{Key: key, Period: "DAY", FromDay: today - 1, ToDay: today}); len(r.Days) != 2 || r.Days[0] != 0 || r.Days[1] < 3 {
+				t.Errorf("daily usage = %+v, want [0 ≥3]", r)
+			}
 			set := int64(42)
 			if r := ask(wire.UsageRequest{Key: key, Period: "DAY", Set: &set}); r.Used != 42 || r.Code != "" {
 				t.Errorf("set usage 42 = %+v", r)

@@ -49,7 +49,7 @@ type edge struct {
 }
 
 func natsRoute(key, subject string) model.Route {
-	return model.Route{RouteKey: key, Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: subject}}
+	return model.Route{RouteKey: key, RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: subject}}
 }
 
 func wsAPI(routes ...model.Route) *model.RestAPI {

@@ -20,7 +20,7 @@ import (
 const chatFunctionURI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:chat/invocations"
 
 func lambdaRoute(key string) model.Route {
-	return model.Route{RouteKey: key, Integration: &model.Integration{Type: model.IntegrationAWSProxy, URI: chatFunctionURI}}
+	return model.Route{RouteKey: key, RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: model.IntegrationAWSProxy, URI: chatFunctionURI}}
 }
 
 // TestLambdaWebSocketRoutes runs a handler written for AWS Lambda (aws-lambda-go's WebSocket

@@ -395,7 +395,7 @@ func deployWebSocketAPI(t *testing.T, nc *nats.Conn, apiID, stage, subject strin
 		t.Fatal(err)
 	}
 	api := model.RestAPI{ID: apiID, Name: "ws", Protocol: model.ProtocolWebSocket, RouteSelectionExpression: "$request.body.action",
-		Routes: []model.Route{{ID: "r1", RouteKey: "$default", Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: subject}}}}
+		Routes: []model.Route{{ID: "r1", RouteKey: "$default", RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: subject}}}}
 	dep := model.Deployment{ID: "d1", APIID: apiID, CreatedDate: time.Now().UTC(), API: api}
 	st := model.Stage{APIID: apiID, StageName: stage, DeploymentID: dep.ID, CreatedDate: time.Now().UTC(), LastUpdatedDate: time.Now().UTC()}
 	// the deployment first, then the stage that points at it, as admin writes them

@@ -50,6 +50,9 @@ func serveAdminCredentials(d runtimeDeps) (id, secret string) {
 func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner, error) {
 	var rs []runner
 	var adminID, adminSecret string
+	// authzReady, when authz runs in this process, holds the edge back until authz answers, so
+	// that a (re)started process never refuses a valid key while authz is still loading.
+	var authzReady <-chan struct{}
 	if roles["admin"] || roles["authz"] {
 		adminID, adminSecret = serveAdminCredentials(d)
 	}
@@ -74,6 +77,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 			return nil, fmt.Errorf("authz: %w", err)
 		}
 		rs = append(rs, runner{"authz", svc.Run})
+		authzReady = svc.Ready()
 	}
 	if roles["ratelimit"] {
 		cfg := ratelimit.DefaultConfig()
@@ -116,6 +120,13 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 			return nil, fmt.Errorf("edge: %w", err)
 		}
 		rs = append(rs, runner{"edge", func(ctx context.Context) error {
+			if authzReady != nil {
+				select {
+				case <-authzReady:
+				case <-ctx.Done():
+					return nil
+				}
+			}
 			if err := ac.Start(ctx); err != nil {
 				return err
 			}

@@ -143,7 +143,20 @@ type Route struct {
 	AuthorizerID      string       `json:"authorizerId,omitempty"`
 	APIKeyRequired    bool         `json:"apiKeyRequired,omitempty"`
 	Integration       *Integration `json:"integration,omitempty"`
+	// RouteResponseSelectionExpression and RouteResponses make a WebSocket route two-way: the
+	// integration's answer goes back to the client only when the route has a route response.
+	RouteResponseSelectionExpression string          `json:"routeResponseSelectionExpression,omitempty"`
+	RouteResponses                   []RouteResponse `json:"routeResponses,omitempty"`
 }
+
+// RouteResponse is a WebSocket route's response (AWS apigatewayv2 RouteResponse).
+type RouteResponse struct {
+	ID               string `json:"routeResponseId"`
+	RouteResponseKey string `json:"routeResponseKey"`
+}
+
+// TwoWay reports whether the route sends its integration's answer back to the client.
+func (r *Route) TwoWay() bool { return len(r.RouteResponses) > 0 }
 
 // Authorizer is AWS's Authorizer (fields used by both REST and v2).
 type Authorizer struct {

@@ -287,10 +287,12 @@ type v2RouteView struct {
 	AuthorizationType string `json:"authorizationType"`
 	AuthorizerID      string `json:"authorizerId,omitempty"`
 	APIKeyRequired    bool   `json:"apiKeyRequired"`
+	RouteResponseSel  string `json:"routeResponseSelectionExpression,omitempty"`
 }
 
 func viewRoute(a *storedAPI, r *model.Route) v2RouteView {
-	v := v2RouteView{RouteID: r.ID, RouteKey: r.RouteKey, AuthorizationType: r.AuthorizationType, AuthorizerID: r.AuthorizerID, APIKeyRequired: r.APIKeyRequired}
+	v := v2RouteView{RouteID: r.ID, RouteKey: r.RouteKey, AuthorizationType: r.AuthorizationType, AuthorizerID: r.AuthorizerID,
+		APIKeyRequired: r.APIKeyRequired, RouteResponseSel: r.RouteResponseSelectionExpression}
 	if id := a.V2RouteTargets[r.ID]; id != "" {
 		v.Target = "integrations/" + id
 	}
@@ -323,11 +325,13 @@ func (s *Service) createV2Route(ctx context.Context, st *store, r *http.Request,
 		AuthorizationType string `json:"authorizationType"`
 		AuthorizerID      string `json:"authorizerId"`
 		APIKeyRequired    bool   `json:"apiKeyRequired"`
+		RouteResponseSel  string `json:"routeResponseSelectionExpression"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
 	}
-	route := model.Route{ID: newID(), RouteKey: in.RouteKey, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID, APIKeyRequired: in.APIKeyRequired}
+	route := model.Route{ID: newID(), RouteKey: in.RouteKey, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID,
+		APIKeyRequired: in.APIKeyRequired, RouteResponseSelectionExpression: in.RouteResponseSel}
 	var view v2RouteView
 	_, err := mutateV2(ctx, st, r.PathValue("api_id"), func(a *storedAPI) error {
 		if !validRouteKey(a.Protocol, in.RouteKey) {

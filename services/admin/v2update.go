@@ -43,6 +43,13 @@ func relinkRoutes(a *storedAPI) {
 	}
 	for i := range a.Routes {
 		rt := &a.Routes[i]
+		rt.RouteResponses = rt.RouteResponses[:0]
+		for _, rr := range a.V2RouteResponses[rt.ID] {
+			rt.RouteResponses = append(rt.RouteResponses, model.RouteResponse{ID: rr.ID, RouteResponseKey: rr.Key})
+		}
+		if len(rt.RouteResponses) == 0 {
+			rt.RouteResponses = nil
+		}
 		in, ok := byID[a.V2RouteTargets[rt.ID]]
 		if !ok {
 			rt.Integration = nil
@@ -148,6 +155,7 @@ func (s *Service) updateV2Route(ctx context.Context, st *store, r *http.Request,
 		AuthorizationType *string `json:"authorizationType"`
 		AuthorizerID      *string `json:"authorizerId"`
 		APIKeyRequired    *bool   `json:"apiKeyRequired"`
+		RouteResponseSel  *string `json:"routeResponseSelectionExpression"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -168,6 +176,9 @@ func (s *Service) updateV2Route(ctx context.Context, st *store, r *http.Request,
 				}
 			}
 			rt.RouteKey = *in.RouteKey
+		}
+		if in.RouteResponseSel != nil {
+			rt.RouteResponseSelectionExpression = *in.RouteResponseSel
 		}
 		if in.Target != nil {
 			if err := setTarget(a, rt.ID, *in.Target); err != nil {

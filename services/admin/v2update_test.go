@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -138,8 +139,15 @@ func TestV2UpdatesAndResponses(t *testing.T) {
 	if len(list.Items) != 1 || list.Items[0].ModelSelectionExpression != "$request.body.type" {
 		t.Errorf("get-route-responses = %+v", list)
 	}
+	// the route response makes the stored route two-way, so the edges send answers back
+	if a, _, err := loadV2API(context.Background(), &store{kv: e.kv}, strings.TrimPrefix(base, "/v2/apis/")); err != nil || !routeByID(a, rt.RouteID).TwoWay() {
+		t.Errorf("stored route after create-route-response: two-way = false (%v)", err)
+	}
 	e.must(t, http.StatusNoContent, "DELETE", base+"/routes/"+rt.RouteID+"/routeresponses/"+rr.ID, nil)
 	e.must(t, http.StatusNotFound, "GET", base+"/routes/"+rt.RouteID+"/routeresponses/"+rr.ID, nil)
+	if a, _, err := loadV2API(context.Background(), &store{kv: e.kv}, strings.TrimPrefix(base, "/v2/apis/")); err != nil || routeByID(a, rt.RouteID).TwoWay() {
+		t.Errorf("stored route after delete-route-response: still two-way (%v)", err)
+	}
 
 	// Integration responses.
 	var ir v2IntegrationResponse
@@ -218,4 +226,13 @@ func TestV2BadInputStoresNothing(t *testing.T) {
 	if _, after := e.restAPI(t, api.APIID); after != rev {
 		t.Errorf("API revision moved from %d to %d: a failed request wrote", rev, after)
 	}
+}
+
+func routeByID(a *storedAPI, id string) *model.Route {
+	for i := range a.Routes {
+		if a.Routes[i].ID == id {
+			return &a.Routes[i]
+		}
+	}
+	return &model.Route{}
 }

@@ -39,7 +39,7 @@ func TestHTTPIntegrationRoutes(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	route := func(key, typ, method, path string) model.Route {
-		return model.Route{RouteKey: key, Integration: &model.Integration{Type: typ, HTTPMethod: method, URI: "${stageVariables.base}" + path,
+		return model.Route{RouteKey: key, RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: typ, HTTPMethod: method, URI: "${stageVariables.base}" + path,
 			RequestParameters: map[string]string{"integration.request.header.X-Connection-Id": "context.connectionId"}}}
 	}
 	api := wsAPI("$request.body.action",

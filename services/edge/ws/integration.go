@@ -209,7 +209,8 @@ func (h *Hub) onMessage(parent context.Context, c *conn, body []byte) {
 		c.send(errorFrame(msgInternal, c.id, requestID))
 	case len(res.body) > h.cfg.MaxMessageBytes:
 		c.send(errorFrame(msgInternal, c.id, requestID))
-	case len(res.body) > 0:
+	case len(res.body) > 0 && route.TwoWay():
+		// only a route with a route response sends the integration's answer back, as AWS
 		c.send(frameOf(res.body))
 	}
 }

@@ -30,7 +30,7 @@ func TestMockAndNATSTemplates(t *testing.T) {
 	backend(t, nc, "ws.tpl.nats", echo(""))
 	connect := model.Route{RouteKey: RouteConnect, Integration: &model.Integration{Type: model.IntegrationMock,
 		RequestTemplates: map[string]string{"$default": `#if($input.params('token') == 'ok'){"statusCode":200}#else{"statusCode":403}#end`}}}
-	ping := model.Route{RouteKey: "ping", Integration: &model.Integration{Type: model.IntegrationMock,
+	ping := model.Route{RouteKey: "ping", RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: model.IntegrationMock,
 		TemplateSelectionExpression: "${request.body.kind}",
 		RequestTemplates:            map[string]string{"found": `{"statusCode":200}`, "$default": `{"statusCode":404}`},
 		IntegrationResponses: map[string]model.IntegrationResponse{
@@ -38,7 +38,7 @@ func TestMockAndNATSTemplates(t *testing.T) {
 			`/4\d\d/`: {StatusCode: "404", ResponseTemplates: map[string]string{"$default": `no such kind`}},
 		}}}
 	oneWay := model.Route{RouteKey: "oneway", Integration: &model.Integration{Type: model.IntegrationMock}}
-	natsTpl := model.Route{RouteKey: "nats", Integration: &model.Integration{Type: model.IntegrationNATS, URI: "ws.tpl.nats",
+	natsTpl := model.Route{RouteKey: "nats", RouteResponses: []model.RouteResponse{{ID: "rr", RouteResponseKey: "$default"}}, Integration: &model.Integration{Type: model.IntegrationNATS, URI: "ws.tpl.nats",
 		RequestTemplates: map[string]string{"$default": `{"wrapped":$input.json('$.v'),"conn":"$context.connectionId"}`},
 		IntegrationResponses: map[string]model.IntegrationResponse{
 			"$default": {StatusCode: "200", ResponseTemplates: map[string]string{"$default": `got $input.path('$.wrapped')`}},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -152,5 +153,45 @@ func TestAuthorizersThroughTheGateway(t *testing.T) {
 			t.Errorf("wrong secret = %d %s, want 403 naming the signature", r.status, r.body)
 		}
 		expect(t, "unsigned", do(t, "GET", imp.InvokeURL+"/iam", ""), 403, `{"message":"Missing Authentication Token"}`)
+	})
+	t.Run("iam user managed through admin", func(t *testing.T) {
+		policy := t.TempDir() + "/policy.json"
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:` + imp.APIID + `/*/GET/*"}]}`
+		if err := writeFile(policy, doc); err != nil {
+			t.Fatal(err)
+		}
+		var u iamUserResult
+		out := cli(t, "iam", "create-user", "--name", "alice", "--policy-file", policy, "--admin", "http://"+g.opts.adminAddr, "-o", "json")
+		if err := json.Unmarshal([]byte(out), &u); err != nil || u.AccessKeyID == "" || u.SecretAccessKey == "" {
+			t.Fatalf("iam create-user printed %q (%v)", out, err)
+		}
+		signedAs := func(method string) response {
+			req, _ := http.NewRequest(method, imp.InvokeURL+"/iam", nil)
+			sum := sha256.Sum256(nil)
+			if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: u.AccessKeyID, SecretAccessKey: u.SecretAccessKey},
+				req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return response{resp.StatusCode, resp.Header, string(b)}
+		}
+		expect(t, "GET allowed by alice's policy", signedAs("GET"), 200, `{"ok":true}`)
+		r := signedAs("POST")
+		want := "User: " + u.UserARN + " is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:000000000000:" + imp.APIID + "/prod/POST/iam"
+		if r.status != 403 || !strings.Contains(r.body, want) {
+			t.Errorf("POST outside alice's policy = %d %s, want 403 with %q", r.status, r.body, want)
+		}
+		cli(t, "iam", "delete-user", "--access-key-id", u.AccessKeyID, "--admin", "http://"+g.opts.adminAddr)
+		natstest.Eventually(t, 2*time.Second, func() error {
+			if r := signedAs("GET"); r.status != 403 {
+				return fmt.Errorf("GET after delete-user = %d %s", r.status, r.body)
+			}
+			return nil
+		})
 	})
 }

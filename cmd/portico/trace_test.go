@@ -3,9 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -91,7 +91,6 @@ func linkedScopes(all []sdktrace.ReadOnlySpan, rootName string) (map[string]bool
 	}
 	return found, len(byID)
 }
-
 
 const e2eTraceAPI = `openapi: 3.0.1
 info: {title: traced, version: "1"}

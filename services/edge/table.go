@@ -57,7 +57,7 @@ type stageState struct {
 	api          *model.RestAPI
 	stage        model.Stage
 	routes       route.Table[*target]
-	defaultRoute *target // HTTP API $default
+	defaultRoute *target     // HTTP API $default
 	cors         *corsPolicy // HTTP API CORS configuration; nil when none
 	throttleKey  string
 	rate         float64

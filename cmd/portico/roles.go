@@ -71,6 +71,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 	if roles["authz"] {
 		cfg := authz.DefaultConfig()
 		cfg.AdminAccessKeyID, cfg.AdminSecretAccessKey = adminID, adminSecret
+		cfg.JWT.AllowHTTP = o.jwtAllowHTTP
 		cfg.KVReplicas = o.replicas()
 		svc, err := authz.New(cfg, authz.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc})
 		if err != nil {

@@ -42,6 +42,7 @@ type serveOptions struct {
 	accountRate  float64
 	natsOverTCP  bool
 	kvReplicas   int
+	jwtAllowHTTP bool
 	tlsAddr      string
 	tlsCert      string
 	tlsKey       string
@@ -83,6 +84,7 @@ func init() {
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for --tls-addr")
 	f.StringVar(&o.truststore, "truststore", "", "PEM bundle of CA certificates: clients on --tls-addr must present a certificate they issued (mutual TLS)")
 	f.IntVar(&o.kvReplicas, "kv-replicas", 1, "replicas of the JetStream KV buckets Portico creates (1 embedded; 3 on a NATS cluster)")
+	f.BoolVar(&o.jwtAllowHTTP, "jwt-allow-http", false, "let JWT authorizers use http:// issuers and key sets (a local identity provider; AWS requires https)")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }

@@ -77,6 +77,9 @@ else
   log "building examples/cmd/loadgen"
   (cd examples && go build -o "$LOADGEN" ./cmd/loadgen) || die "building loadgen failed"
 fi
+JWTIDP="$tmp/jwtidp"
+log "building examples/cmd/jwtidp"
+(cd examples && go build -o "$JWTIDP" ./cmd/jwtidp) || die "building jwtidp failed"
 
 # Free ports (overridable), all distinct.
 ports=()
@@ -118,7 +121,7 @@ fi
 log "starting portico (embedded NATS :$NATS_PORT, edge :$HTTP_PORT, admin :$ADMIN_PORT, redis $REDIS_URL)"
 start portico "$PORTICO" serve --http-addr "127.0.0.1:$HTTP_PORT" --admin-addr "127.0.0.1:$ADMIN_PORT" \
   --nats-addr "127.0.0.1:$NATS_PORT" --data-dir "$tmp/data" --redis "$REDIS_URL" --log-level warn \
-  --account-rate 1000000 --account-burst 1000000
+  --account-rate 1000000 --account-burst 1000000 --jwt-allow-http
 for ((i = 0; i < 100; i++)); do
   curl -s -o /dev/null --max-time 1 "$ADMIN/" && break
   kill -0 "${pids[-1]}" 2>/dev/null || die "portico serve exited"
@@ -147,6 +150,14 @@ out=$("$PORTICO" import examples/petstore/openapi.yaml --stage throttled --throt
   --admin "$ADMIN" -o json 2>"$tmp/cli.log") || die "portico import (throttled stage) failed: $(cat "$tmp/cli.log")"
 throttled_url=$(json_field invokeUrl <<<"$out")
 [ -n "$throttled_url" ] || die "portico import printed no invokeUrl: $out"
+start jwtidp "$JWTIDP" -addr 127.0.0.1:0 -aud portico
+for ((i = 0; i < 100; i++)); do [ -s "$tmp/jwtidp.log" ] && break; sleep 0.05; done
+read -r jwt_issuer jwt_token <"$tmp/jwtidp.log" || die "jwtidp printed no issuer and token"
+sed "s#BENCH_ISSUER#$jwt_issuer#" scripts/bench/jwt.yaml >"$tmp/jwt.yaml"
+out=$("$PORTICO" import "$tmp/jwt.yaml" --stage prod --admin "$ADMIN" -o json 2>"$tmp/cli.log") \
+  || die "portico import (jwt) failed: $(cat "$tmp/cli.log")"
+jwt_url=$(json_field invokeUrl <<<"$out")
+[ -n "$jwt_url" ] || die "portico import printed no invokeUrl: $out"
 sed 's/BENCH_ROUND/0/' scripts/bench/mock.yaml >"$tmp/mock.yaml"
 out=$("$PORTICO" import "$tmp/mock.yaml" --stage prod --admin "$ADMIN" -o json 2>"$tmp/cli.log") \
   || die "portico import (mock) failed: $(cat "$tmp/cli.log")"
@@ -160,6 +171,9 @@ wait_http "$direct_url" 200 || die "direct petstore is not serving"
 wait_http "$open_url/pets/1" 200 || die "portico does not serve GET /pets/1"
 wait_http "$throttled_url/pets/1" 200 || die "portico does not serve the throttled GET /pets/1"
 wait_http "$keyed_url/pets/1" 200 100 -H "x-api-key: $key" || die "portico does not serve the keyed GET /pets/1"
+wait_http "$jwt_url/pets/1" 200 100 -H "Authorization: Bearer $jwt_token" || die "portico does not serve the JWT GET /pets/1"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$jwt_url/pets/1")
+[ "$code" = 401 ] || die "the JWT route answered $code without a token, want 401"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$keyed_url/pets/1")
 [ "$code" = 403 ] || die "the keyed route answered $code without a key, want 403"
 
@@ -256,6 +270,7 @@ load throttled "$throttled_url/pets/1"
 [ "$have_redis_cli" = 1 ] && before_measure=(eval 'commandstats >"$tmp/redis.before"')
 load keyed "$keyed_url/pets/1" "x-api-key: $key"
 [ "$have_redis_cli" = 1 ] && commandstats >"$tmp/redis.after"
+load jwt "$jwt_url/pets/1" "Authorization: Bearer $jwt_token"
 
 # The other layout (DESIGN §9): an edge in its own process, NATS in the first portico's.
 have_split=0
@@ -285,6 +300,7 @@ read -r d_rps d_p50 d_p99 d_non d_err < <(stats direct)
 read -r o_rps o_p50 o_p99 o_non o_err < <(stats open)
 read -r k_rps k_p50 k_p99 k_non k_err < <(stats keyed)
 read -r t_rps t_p50 t_p99 t_non t_err < <(stats throttled)
+read -r j_rps j_p50 j_p99 j_non j_err < <(stats jwt)
 if [ "$have_nginx" = 1 ]; then
   read -r n_rps n_p50 n_p99 n_non n_err < <(stats nginx)
 fi
@@ -323,6 +339,7 @@ fi
 row "portico → NATS_PROXY (no auth)" "$o_rps" "$o_p50" "$o_p99" "$o_non" "$o_err"
 row "portico + stage throttling (limit above the load, Redis)" "$t_rps" "$t_p50" "$t_p99" "$t_non" "$t_err"
 row "portico + API key + throttling (Redis)" "$k_rps" "$k_p50" "$k_p99" "$k_non" "$k_err"
+row "portico + JWT authorizer (warm cache)" "$j_rps" "$j_p50" "$j_p99" "$j_non" "$j_err"
 if [ "$have_split" = 1 ]; then
   read -r s_rps s_p50 s_p99 s_non s_err < <(stats split)
   row "portico, edge process apart from NATS (no auth)" "$s_rps" "$s_p50" "$s_p99" "$s_non" "$s_err"
@@ -335,10 +352,10 @@ if [ "$have_nginx" = 1 ]; then
 else
   echo "- portico / nginx: n/a (nginx skipped: $nginx_skip)"
 fi
-echo "- throttling on / off: $(ratio "$t_rps" "$o_rps") (goal ≥ 0.95×); API key + throttling / no auth: $(ratio "$k_rps" "$o_rps") (goal ≥ 0.95×); portico / direct: $(ratio "$o_rps" "$d_rps")"
+echo "- throttling on / off: $(ratio "$t_rps" "$o_rps") (goal ≥ 0.95×); API key + throttling / no auth: $(ratio "$k_rps" "$o_rps") (goal ≥ 0.95×); JWT / no auth: $(ratio "$j_rps" "$o_rps") (goal ≥ 0.95×); portico / direct: $(ratio "$o_rps" "$d_rps")"
 [ "$have_split" = 1 ] && echo "- edge apart from NATS / embedded NATS: $(ratio "$s_rps" "$o_rps")"
 echo "- Redis (${redis_note:-$REDIS_URL}), throttled row: $redis_line"
 echo "- deployment propagation (deploy returns → edge serves the new body, $ROUNDS re-imports + deploys): p50 $prop_p50, p99 $prop_p99, max $prop_max ($prop_polls polls in all: $ROUNDS means every round was live at the first poll); the deploy command itself: $prop_cmd"
-if [ $((d_non + d_err + o_non + o_err + k_non + k_err + t_non + t_err + ${n_non:-0} + ${n_err:-0} + ${s_non:-0} + ${s_err:-0})) -gt 0 ]; then
+if [ $((d_non + d_err + o_non + o_err + k_non + k_err + t_non + t_err + j_non + j_err + ${n_non:-0} + ${n_err:-0} + ${s_non:-0} + ${s_err:-0})) -gt 0 ]; then
   echo "- WARNING: some rows had non-2xx answers or socket errors; their req/s include them"
 fi

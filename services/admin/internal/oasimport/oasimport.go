@@ -660,6 +660,10 @@ func (c *converter) authorizersFromSchemes() error {
 			IdentitySource               string      `json:"identitySource"`
 			IdentityValidationExpression string      `json:"identityValidationExpression"`
 			AuthorizerResultTTLInSeconds *flexString `json:"authorizerResultTtlInSeconds"`
+			JWTConfiguration             *struct {
+				Issuer   string   `json:"issuer"`
+				Audience []string `json:"audience"`
+			} `json:"jwtConfiguration"`
 		}
 		if err := decodeExt("securitySchemes."+n+" "+authorizerExt, scheme.Extensions[authorizerExt], &x); err != nil {
 			return err
@@ -678,6 +682,13 @@ func (c *converter) authorizersFromSchemes() error {
 			az.Type = model.AuthCognito
 		case "jwt":
 			az.Type = model.AuthJWT
+			if x.JWTConfiguration == nil || x.JWTConfiguration.Issuer == "" {
+				return invalid("securitySchemes.%s %s: a jwt authorizer needs jwtConfiguration.issuer", n, authorizerExt)
+			}
+			az.JWTConfiguration = &model.JWTConfiguration{Issuer: x.JWTConfiguration.Issuer, Audience: x.JWTConfiguration.Audience}
+			if az.IdentitySource == "" {
+				az.IdentitySource = "$request.header.Authorization"
+			}
 		default:
 			return invalid("securitySchemes.%s %s: unknown authorizer type %q", n, authorizerExt, x.Type)
 		}

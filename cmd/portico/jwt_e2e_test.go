@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -77,7 +78,27 @@ func TestJWTAuthorizerThroughTheGateway(t *testing.T) {
 			JWTConfiguration: &model.JWTConfiguration{Issuer: idp.URL, Audience: []string{"portico"}}}},
 		Routes: []model.Route{
 			{ID: "r1", RouteKey: "GET /me", AuthorizationType: model.AuthJWT, AuthorizerID: "az1",
-				Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: "jwt.e2e.me"}}}}
+				Integration: &model.Integration{Type: model.IntegrationNATSProxy, URI: "jwt.e2e.me"}},
+			{ID: "r3", RouteKey: "GET /tpl", AuthorizationType: model.AuthJWT, AuthorizerID: "az1",
+				Integration: &model.Integration{Type: model.IntegrationMock, RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+					IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200",
+						ResponseTemplates: map[string]string{"application/json": `{"email":"$context.authorizer.claims.email"}`}}}}},
+			{ID: "r2", RouteKey: "GET /lambda", AuthorizationType: model.AuthJWT, AuthorizerID: "az1",
+				Integration: &model.Integration{Type: model.IntegrationAWSProxy, PayloadFormatVersion: "2.0",
+					URI: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:jwtfn/invocations"}}}}
+	fn, err := nc.Subscribe(wire.LambdaSubject("jwtfn"), func(m *nats.Msg) {
+		var ev events.APIGatewayV2HTTPRequest
+		body := "no jwt authorizer in the event"
+		if json.Unmarshal(m.Data, &ev) == nil && ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
+			body = ev.RequestContext.Authorizer.JWT.Claims["email"]
+		}
+		b, _ := json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: body})
+		_ = m.Respond(b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Unsubscribe()
 	js, _ := jetstream.New(nc)
 	kv, err := js.KeyValue(context.Background(), wire.ConfigBucket)
 	if err != nil {
@@ -104,6 +125,10 @@ func TestJWTAuthorizerThroughTheGateway(t *testing.T) {
 	if principal != "user-42" || !strings.Contains(claims, "u42@example.com") {
 		t.Errorf("backend saw principal %q claims %q", principal, claims)
 	}
+	expect(t, "claims in the Lambda event (payload 2.0 requestContext.authorizer.jwt)",
+		do(t, "GET", base+"/lambda", "", "Authorization", "Bearer "+good), 200, "u42@example.com")
+	expect(t, "claims in a mapping template ($context.authorizer.claims)",
+		do(t, "GET", base+"/tpl", "", "Authorization", "Bearer "+good), 200, `{"email":"u42@example.com"}`)
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+idp.URL+`","aud":"portico","sub":"x","exp":9999999999}`)) + "."
 	for name, tok := range map[string]string{

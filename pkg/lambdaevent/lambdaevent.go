@@ -70,6 +70,10 @@ type Request struct {
 	Binary        bool // base64-encode the body
 	PrincipalID   string
 	AuthContext   map[string]string
+	// JWT marks AuthContext as a JWT authorizer's claims: payload 2.0 carries them in
+	// requestContext.authorizer.jwt (with Scopes), 1.0 in requestContext.authorizer.claims.
+	JWT           bool
+	Scopes        []string
 	Time          time.Time
 	OperationName string
 }
@@ -122,8 +126,17 @@ func EventV1(r *Request) events.APIGatewayProxyRequest {
 	var auth map[string]any
 	if r.PrincipalID != "" || len(r.AuthContext) > 0 {
 		auth = make(map[string]any, len(r.AuthContext)+1)
-		for k, v := range r.AuthContext {
-			auth[k] = v
+		if r.JWT {
+			// a JWT (Cognito-style) authorizer: the claims under "claims", as API Gateway puts them
+			claims := make(map[string]any, len(r.AuthContext))
+			for k, v := range r.AuthContext {
+				claims[k] = v
+			}
+			auth["claims"] = claims
+		} else {
+			for k, v := range r.AuthContext {
+				auth[k] = v
+			}
 		}
 		if r.PrincipalID != "" {
 			auth["principalId"] = r.PrincipalID
@@ -189,7 +202,14 @@ func EventV2(r *Request) events.APIGatewayV2HTTPRequest {
 	}
 	e.Body, e.IsBase64Encoded = r.body()
 	var auth *events.APIGatewayV2HTTPRequestContextAuthorizerDescription
-	if r.PrincipalID != "" || len(r.AuthContext) > 0 {
+	if r.JWT {
+		claims := make(map[string]string, len(r.AuthContext))
+		for k, v := range r.AuthContext {
+			claims[k] = v
+		}
+		auth = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: r.Scopes}}
+	} else if r.PrincipalID != "" || len(r.AuthContext) > 0 {
 		l := make(map[string]any, len(r.AuthContext)+1)
 		for k, v := range r.AuthContext {
 			l[k] = v

@@ -66,6 +66,8 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 		Body:        c.Request.Body(),
 		PrincipalID: r.decision.PrincipalID,
 		AuthContext: r.decision.Context,
+		JWT:         r.t.auth.jwt != nil,
+		Scopes:      r.t.auth.scopes,
 		Time:        time.Now(),
 	}
 	if !c.Request.Header.IsHTTP11() {

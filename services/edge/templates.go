@@ -79,8 +79,17 @@ func contextVarsFor(r *request) map[string]any {
 		identity["apiKey"] = string(c.Request.Header.Peek("x-api-key"))
 	}
 	auth := map[string]any{}
-	for k, v := range r.decision.Context {
-		auth[k] = v
+	if r.t.auth.jwt != nil {
+		// a JWT (Cognito-style) authorizer's claims: $context.authorizer.claims.email
+		claims := make(map[string]any, len(r.decision.Context))
+		for k, v := range r.decision.Context {
+			claims[k] = v
+		}
+		auth["claims"] = claims
+	} else {
+		for k, v := range r.decision.Context {
+			auth[k] = v
+		}
 	}
 	if r.decision.PrincipalID != "" {
 		auth["principalId"] = r.decision.PrincipalID

@@ -24,6 +24,10 @@ type Config struct {
 	KVReplicas int `yaml:"kv_replicas"`
 	// MaxBodyBytes bounds a request body (an imported document included).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// RateLimit and Burst throttle the control plane as a whole (requests/s; 0 = unlimited):
+	// over it, 429 TooManyRequestsException.
+	RateLimit float64 `yaml:"rate_limit"`
+	Burst     int     `yaml:"burst"`
 }
 
 // DefaultConfig returns the defaults; credentials are left empty and must be set.
@@ -33,6 +37,8 @@ func DefaultConfig() Config {
 		EdgeURL:      "http://127.0.0.1:8080",
 		KVReplicas:   1,
 		MaxBodyBytes: 10 << 20,
+		RateLimit:    100,
+		Burst:        200,
 	}
 }
 
@@ -55,6 +61,9 @@ func (c Config) Validate() error {
 	}
 	if c.KVReplicas < 1 || c.KVReplicas > 5 {
 		errs = append(errs, fmt.Errorf("kv_replicas %d: must be in [1, 5]", c.KVReplicas))
+	}
+	if c.RateLimit < 0 || (c.RateLimit > 0 && c.Burst < 1) {
+		errs = append(errs, fmt.Errorf("rate_limit %v / burst %d: rate >= 0, and burst >= 1 when rate is set", c.RateLimit, c.Burst))
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 100<<20 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d: must be in [1024, 104857600]", c.MaxBodyBytes))

@@ -52,6 +52,7 @@ type Service struct {
 	tracer  trace.Tracer
 	nc      *nats.Conn
 	auth    authenticator
+	limiter *requestLimiter
 	metrics *metrics
 	handler http.Handler
 
@@ -83,6 +84,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tracer:  deps.Tracer.Tracer("github.com/portico/portico/services/admin"),
 		nc:      deps.NATS,
 		auth:    newAuthenticator(cfg),
+		limiter: newRequestLimiter(cfg.RateLimit, cfg.Burst),
 		metrics: m,
 	}
 	s.handler = s.routes()
@@ -205,6 +207,9 @@ func (s *Service) serve(ctx context.Context, r *http.Request, fn op) (int, any, 
 	}
 	if ae := s.auth.authenticate(r, body); ae != nil {
 		return 0, nil, ae
+	}
+	if ok, _ := s.limiter.allow(time.Now()); !ok {
+		return 0, nil, errTooManyRequests
 	}
 	st, err := s.storeFor(ctx)
 	if err != nil {

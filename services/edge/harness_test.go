@@ -48,6 +48,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, allowAll{})
+}
+
+// newHarnessWith runs an edge whose authorization answers come from authz.
+func newHarnessWith(t *testing.T, authz Authorizer) *harness {
+	t.Helper()
 	srv := natstest.Start(t)
 	nc := natstest.Connect(t, srv)
 	cfg := DefaultConfig()
@@ -56,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(cfg, Deps{NATS: nc, Authz: allowAll{}, Limiter: allowAll{}, Listener: ln})
+	svc, err := New(cfg, Deps{NATS: nc, Authz: authz, Limiter: allowAll{}, Listener: ln})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,10 @@ package edge
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/portico/portico/pkg/model"
 	"github.com/portico/portico/pkg/sigv4"
@@ -85,5 +88,39 @@ func TestAuthorizationGatewayResponses(t *testing.T) {
 	expectResp(t, "customised UNAUTHORIZED", r, 418, `{"error":"Unauthorized"}`)
 	if r.header.Get("X-Why") != "no token" {
 		t.Errorf("customised UNAUTHORIZED header X-Why = %q", r.header.Get("X-Why"))
+	}
+}
+
+// TestIntegrationFailure: an HTTP backend that cannot be reached, and a NATS backend that
+// answers a malformed status, are INTEGRATION_FAILURE gateway responses.
+func TestIntegrationFailure(t *testing.T) {
+	h := newHarness(t)
+	sub, err := h.nc.Subscribe("gw.badstatus", func(m *nats.Msg) {
+		reply := nats.NewMsg(m.Reply)
+		reply.Header.Set(wire.HeaderStatus, "not-a-status")
+		_ = m.RespondMsg(reply)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	api := restAPI("intfail001",
+		resource("/http", map[string]model.Method{"GET": {HTTPMethod: "GET", AuthorizationType: "NONE",
+			MethodIntegration: &model.Integration{Type: model.IntegrationHTTPProxy, HTTPMethod: "GET", URI: closed + "/x"}}}),
+		resource("/nats", map[string]model.Method{"GET": {HTTPMethod: "GET", AuthorizationType: "NONE",
+			MethodIntegration: &model.Integration{Type: model.IntegrationNATSProxy, URI: "gw.badstatus"}}}))
+	h.deploy(api, "s", nil)
+	for path, status := range map[string]int{"/http": 500, "/nats": 502} {
+		r := h.do("GET", restPath("intfail001", "s", path), "")
+		expectResp(t, "GET "+path, r, status, `{"message":"Internal server error"}`)
+		if got := r.header.Get("x-amzn-ErrorType"); got != "InternalServerErrorException" {
+			t.Errorf("GET %s x-amzn-ErrorType = %q", path, got)
+		}
 	}
 }

@@ -5,6 +5,7 @@
 package gatewayresponse
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -82,6 +83,12 @@ type Response struct {
 // Render builds the response of type t. message overrides the type's default message when not
 // empty. custom is the API's gateway responses (may be nil).
 func Render(t Type, message string, custom map[string]model.GatewayResponse) Response {
+	return RenderWith(t, message, "", custom)
+}
+
+// RenderWith is Render with $context.error.validationErrorString: the request validator's
+// findings, for BAD_REQUEST_BODY and BAD_REQUEST_PARAMETERS templates.
+func RenderWith(t Type, message, validationError string, custom map[string]model.GatewayResponse) Response {
 	def := Defaults[t]
 	if message == "" {
 		message = def.Message
@@ -115,6 +122,7 @@ func Render(t Type, message string, custom map[string]model.GatewayResponse) Res
 		}
 		if tmpl, found := gr.ResponseTemplates["application/json"]; found {
 			body = []byte(strings.NewReplacer(
+				"$context.error.validationErrorString", jsonEscaped(validationError),
 				"$context.error.messageString", strconv.Quote(message),
 				"$context.error.message", message,
 				"$context.error.responseType", string(t),
@@ -136,4 +144,11 @@ func literal(v string) string {
 		return v[1 : len(v)-1]
 	}
 	return v
+}
+
+// jsonEscaped is s escaped for use inside a JSON string, as AWS writes validationErrorString
+// (quotes as \").
+func jsonEscaped(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }

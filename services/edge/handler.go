@@ -31,6 +31,8 @@ type request struct {
 	path     string // path below the stage, starting with /
 	params   []route.Param
 	decision wire.AuthzDecision
+	// validationError is $context.error.validationErrorString when a validator refused.
+	validationError string
 
 	pathOverride string // HTTP API overwrite:path mapping
 }
@@ -207,7 +209,7 @@ func (s *Service) gatewayError(r *request, t gw.Type, message string) {
 	if r.st != nil {
 		custom = r.st.api.GatewayResponses
 	}
-	resp := gw.Render(t, message, custom)
+	resp := gw.RenderWith(t, message, r.validationError, custom)
 	writeGateway(r.ctx, resp)
 }
 

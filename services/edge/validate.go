@@ -171,7 +171,9 @@ func (s *Service) validate(r *request) bool {
 		}
 	}
 	if len(missing) > 0 {
-		s.gatewayError(r, gw.BadRequestParameters, "Missing required request parameters: ["+strings.Join(missing, ", ")+"]")
+		msg := "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"
+		r.validationError = msg
+		s.gatewayError(r, gw.BadRequestParameters, msg)
 		return false
 	}
 	if !dp.validateBody {
@@ -194,6 +196,7 @@ func (s *Service) validate(r *request) bool {
 		err = sch.Validate(doc)
 	}
 	if err != nil {
+		r.validationError = "[" + strings.Join(strings.Fields(err.Error()), " ") + "]"
 		s.gatewayError(r, gw.BadRequestBody, "Invalid request body")
 		return false
 	}

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -167,4 +168,20 @@ func TestRequestLimits(t *testing.T) {
 	expectResp(t, "body over the bound", h.do("POST", restPath("lim1", "s", "/pets/1"), strings.Repeat("c", 2<<20)),
 		413, `{"message":"Request Too Long"}`)
 	expectResp(t, "within the bounds", h.do("GET", restPath("lim1", "s", "/params?q="+strings.Repeat("a", 4000)), ""), 200, `{"ok":true}`)
+}
+
+// TestValidationErrorString: a BAD_REQUEST_BODY template can show the validator's findings
+// with $context.error.validationErrorString.
+func TestValidationErrorString(t *testing.T) {
+	h := newHarness(t)
+	api := validatedAPI("val2")
+	api.GatewayResponses = map[string]model.GatewayResponse{"BAD_REQUEST_BODY": {
+		ResponseTemplates: map[string]string{"application/json": `{"message":$context.error.messageString,"details":"$context.error.validationErrorString"}`}}}
+	h.deploy(api, "v", nil)
+	resp := h.do("POST", restPath("val2", "v", "/pets/1?owner=o"), `{"name":"rex"}`, "X-Trace", "t", "Content-Type", "application/json")
+	var out struct{ Message, Details string }
+	if resp.status != 400 || json.Unmarshal([]byte(resp.body), &out) != nil || out.Message != "Invalid request body" ||
+		!strings.HasPrefix(out.Details, "[") || !strings.Contains(out.Details, "owner") {
+		t.Errorf("invalid body with a validationErrorString template = %d %s", resp.status, resp.body)
+	}
 }

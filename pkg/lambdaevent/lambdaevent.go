@@ -290,6 +290,10 @@ type Response struct {
 	Headers []Header // in a stable order; repeated names for multi-value headers
 	Cookies []string // Set-Cookie values (format 2.0)
 	Body    []byte
+	// Base64Body is the body as the function sent it when it was base64-encoded (Body holds it
+	// decoded): a REST API returns the decoded bytes only to clients that Accept a binary
+	// media type, the text to others.
+	Base64Body string
 }
 
 type rawResponse struct {
@@ -371,7 +375,7 @@ func ParseResponse(version string, b []byte) (*Response, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: body is not base64", ErrMalformed)
 			}
-			resp.Body = dec
+			resp.Body, resp.Base64Body = dec, body
 		} else {
 			resp.Body = []byte(body)
 		}

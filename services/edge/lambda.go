@@ -180,5 +180,17 @@ func (s *Service) awsProxy(ctx context.Context, r *request) {
 	}
 	c.Response.Header.Set("x-amzn-RequestId", r.id)
 	c.Response.SetStatusCode(resp.Status)
+	if rest && resp.Base64Body != "" && !lambdaevent.MatchMediaType(firstAccept(c.Request.Header.Peek("Accept")), r.st.api.BinaryMediaTypes) {
+		// REST APIs decode a base64 body only for a client that accepts a binary media type
+		c.Response.SetBodyString(resp.Base64Body)
+		return
+	}
 	c.Response.SetBody(resp.Body)
+}
+
+// firstAccept is the first media type of an Accept header, the one API Gateway matches
+// against the binary media types.
+func firstAccept(accept []byte) string {
+	first, _, _ := strings.Cut(string(accept), ",")
+	return strings.TrimSpace(first)
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -111,7 +112,8 @@ func TestAWSProxyREST(t *testing.T) {
 		}
 	}
 
-	resp = h.do("PUT", restPath("lam1", "prod", "/pets/1?mode=binary"), "\x89PNG\x00", "Content-Type", "image/png")
+	// API Gateway returns binary only to a client whose first Accept type is a binary media type
+	resp = h.do("PUT", restPath("lam1", "prod", "/pets/1?mode=binary"), "\x89PNG\x00", "Content-Type", "image/png", "Accept", "image/png")
 	ev = recv(t, got)
 	if !ev.IsBase64Encoded || ev.Body != base64.StdEncoding.EncodeToString([]byte("\x89PNG\x00")) {
 		t.Errorf("binary request event body = %q base64 %v, want base64 of the bytes", ev.Body, ev.IsBase64Encoded)
@@ -229,4 +231,30 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 	}
 	var zero T
 	return zero
+}
+
+// TestAWSProxyBinaryResponse: a REST API decodes a Lambda's base64 body only for a client that
+// accepts one of the API's binary media types; other clients get the base64 text, as AWS.
+func TestAWSProxyBinaryResponse(t *testing.T) {
+	h := newHarness(t)
+	png := []byte{0x89, 'P', 'N', 'G', 0, 1, 2}
+	sub, err := h.nc.Subscribe("lambda.pngfn", func(m *nats.Msg) {
+		b, _ := json.Marshal(map[string]any{"statusCode": 200, "isBase64Encoded": true,
+			"headers": map[string]string{"Content-Type": "image/png"}, "body": base64.StdEncoding.EncodeToString(png)})
+		_ = m.Respond(b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	api := restAPI("binapi0001", resource("/img", map[string]model.Method{"GET": {HTTPMethod: "GET", AuthorizationType: "NONE",
+		MethodIntegration: &model.Integration{Type: model.IntegrationAWSProxy, HTTPMethod: "POST", URI: fmtARN("pngfn")}}}))
+	api.BinaryMediaTypes = []string{"image/png"}
+	h.deploy(api, "s", nil)
+	if r := h.do("GET", restPath("binapi0001", "s", "/img"), "", "Accept", "image/png"); r.status != 200 || r.body != string(png) {
+		t.Errorf("Accept image/png = %d %q, want the decoded bytes", r.status, r.body)
+	}
+	if r := h.do("GET", restPath("binapi0001", "s", "/img"), "", "Accept", "application/json"); r.status != 200 || r.body != base64.StdEncoding.EncodeToString(png) {
+		t.Errorf("Accept application/json = %d %q, want the base64 text", r.status, r.body)
+	}
 }

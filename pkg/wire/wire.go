@@ -89,7 +89,8 @@ func KeyStage(apiID, stage string) string {
 // KeyAPIKey is the key of an API key's record (which stores only the value's hash).
 func KeyAPIKey(id string) string { return KeyAPIKeysPrefix + id }
 
-// KeyAPIKeyHash indexes an API key's record by the hex SHA-256 of its value.
+// KeyAPIKeyHash indexes an API key's record by the hex SHA-256 of its value; the entry holds
+// the key id as a JSON string.
 func KeyAPIKeyHash(hash string) string { return KeyAPIKeyHashPrefix + hash }
 
 // ParseStageKey splits a stage key into API id and stage name.

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -192,7 +193,11 @@ func (s *Service) readThrough(ctx context.Context, hash string) (*keyindex.Key, 
 	if err != nil {
 		return nil, false
 	}
+	// the index holds the key id as a JSON string (admin writes it so); plain bytes are read too
 	id := string(idEntry.Value())
+	if unq, err := strconv.Unquote(id); err == nil {
+		id = unq
+	}
 	rec, err := s.kv.Get(ctx, wire.KeyAPIKey(id))
 	if err != nil {
 		return nil, false

@@ -60,9 +60,6 @@ type stageState struct {
 	defaultRoute *target     // HTTP API $default
 	cors         *corsPolicy // HTTP API CORS configuration; nil when none
 	throttleKey  string
-	rate         float64
-	burst        int64
-	throttled    bool
 
 	apiIDValue, stageValue []string
 	connect                *target               // a WebSocket API's $connect route (its authorization)
@@ -87,7 +84,6 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 	s := &stageState{apiID: st.APIID, name: st.StageName, deploymentID: dep.ID, api: &api, stage: st}
 	s.throttleKey = st.APIID + "/" + st.StageName
 	s.apiIDValue, s.stageValue = []string{st.APIID}, []string{st.StageName}
-	s.rate, s.burst, s.throttled = st.Throttle()
 	var errs []error
 	for i := range api.Resources {
 		res := &api.Resources[i]

@@ -245,6 +245,14 @@ type MethodSetting struct {
 // StageDefaults is the MethodSettings key of stage-wide settings.
 const StageDefaults = "*/*"
 
+// Throttle returns the stage-wide rate and burst; ok is false when none is set.
+func (s *Stage) Throttle() (rate float64, burst int64, ok bool) {
+	ms, found := s.MethodSettings[StageDefaults]
+	if !found || ms.ThrottlingRateLimit <= 0 {
+		return 0, 0, false
+	}
+	return ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit, true
+}
 
 // CanarySettings is AWS's CanarySettings.
 type CanarySettings struct {

@@ -457,6 +457,19 @@ func TestWebSocketAcrossEdges(t *testing.T) {
 		t.Fatal("backend saw no connection id")
 	}
 
+	// admin shows the registry's count
+	ac, err := newAdminClient("http://" + g.opts.adminAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		var n struct{ Count int }
+		if err := ac.doJSON(context.Background(), "GET", "/portico/connections?apiId=wsapi00001&stage=live", nil, &n); err != nil || n.Count != 1 {
+			return fmt.Errorf("connection count = %d, %v; want 1", n.Count, err)
+		}
+		return nil
+	})
+
 	post := "http://" + b.opts.httpAddr + "/restapis/wsapi00001/live/_user_request_/@connections/"
 	natstest.Eventually(t, 5*time.Second, func() error {
 		if r := do(t, "POST", post+id, "pushed from edge B"); r.status != 403 {

@@ -282,6 +282,8 @@ const (
 
 // ManageResponse answers a ManageRequest.
 type ManageResponse struct {
+	// Count answers ManageCount.
+	Count      int             `json:"count,omitempty"`
 	Code       string          `json:"code,omitempty"`
 	Message    string          `json:"message,omitempty"`
 	Connection *ConnectionInfo `json:"connection,omitempty"`

@@ -28,6 +28,9 @@ const (
 	ManageJoin      = "join"
 	ManageLeave     = "leave"
 	ManageBroadcast = "broadcast"
+	// ManageCount answers how many connections the registry holds (of APIID/Stage when set)
+	// in ManageResponse.Count.
+	ManageCount = "count"
 
 	// SubjectConnResync asks every edge to re-register its sockets (publish, no reply).
 	SubjectConnResync = Prefix + "connections.resync"

@@ -83,3 +83,32 @@ func (s *Service) manageConnection(ctx context.Context, _ *store, r *http.Reques
 		return http.StatusOK, nil, nil
 	}
 }
+
+// connectionCount: GET /portico/connections[?apiId=&stage=] answers how many WebSocket
+// connections the connections service's registry holds, {"count": N}.
+func (s *Service) connectionCount(ctx context.Context, _ *store, r *http.Request, _ []byte) (int, any, error) {
+	q := r.URL.Query()
+	data, err := wire.Marshal(wire.ManageRequest{Op: wire.ManageCount, APIID: q.Get("apiId"), Stage: q.Get("stage")})
+	if err != nil {
+		return 0, nil, err
+	}
+	msg := &nats.Msg{Subject: wire.SubjectConnManage, Data: data}
+	telemetry.Inject(ctx, msg)
+	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
+	defer cancel()
+	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return 0, nil, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The connections service is unavailable"}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	var resp wire.ManageResponse
+	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+		return 0, nil, err
+	}
+	if resp.Code != wire.CodeOK {
+		return 0, nil, &apiError{wire.StatusOf(resp.Code), "BadRequestException", resp.Message}
+	}
+	return http.StatusOK, map[string]int{"count": resp.Count}, nil
+}

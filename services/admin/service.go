@@ -369,6 +369,7 @@ func (s *Service) routes() http.Handler {
 	h("PUT /v2/apis/{api_id}", "ReimportApi", s.reimportV2API)
 	h("GET /v2/apis/{api_id}/exports/{specification}", "ExportApi", s.exportV2API)
 	h("GET /portico/info", "PorticoInfo", s.info)
+	h("GET /portico/connections", "GetConnectionCount", s.connectionCount)
 	h("POST /@connections/{connection_id}", "PostToConnection", s.manageConnection)
 	h("GET /@connections/{connection_id}", "GetConnection", s.manageConnection)
 	h("DELETE /@connections/{connection_id}", "DeleteConnection", s.manageConnection)

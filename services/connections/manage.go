@@ -68,6 +68,8 @@ func (s *Service) manage(ctx context.Context, data []byte) (wire.ManageResponse,
 	op := req.Op
 	switch op {
 	case wire.ManageGet, wire.ManagePost, wire.ManageDelete, wire.ManageJoin, wire.ManageLeave, wire.ManageBroadcast:
+	case wire.ManageCount:
+		return wire.ManageResponse{Count: s.reg.count(req.APIID, req.Stage)}, op
 	default:
 		return wire.ManageResponse{Code: wire.CodeBadRequest, Message: "unknown operation"}, "invalid"
 	}

@@ -174,6 +174,25 @@ func (r *registry) sweep(cutoff time.Time) []string {
 	return gone
 }
 
+// count is how many connections the registry holds, of one API stage when apiID is set.
+func (r *registry) count(apiID, stage string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if apiID == "" {
+		return len(r.conns)
+	}
+	n := 0
+	for sk, edges := range r.byStage {
+		if sk.apiID != apiID || (stage != "" && sk.stage != stage) {
+			continue
+		}
+		for _, c := range edges {
+			n += c
+		}
+	}
+	return n
+}
+
 func (r *registry) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico/portico/pkg/telemetry"
+	"github.com/portico/portico/services/edge/ws"
 )
 
 // Roles portico serve can run.
@@ -43,6 +44,7 @@ type serveOptions struct {
 	natsOverTCP  bool
 	kvReplicas   int
 	jwtAllowHTTP bool
+	ws           ws.Config
 	tlsAddr      string
 	tlsCert      string
 	tlsKey       string
@@ -85,6 +87,13 @@ func init() {
 	f.StringVar(&o.truststore, "truststore", "", "PEM bundle of CA certificates: clients on --tls-addr must present a certificate they issued (mutual TLS)")
 	f.IntVar(&o.kvReplicas, "kv-replicas", 1, "replicas of the JetStream KV buckets Portico creates (1 embedded; 3 on a NATS cluster)")
 	f.BoolVar(&o.jwtAllowHTTP, "jwt-allow-http", false, "let JWT authorizers use http:// issuers and key sets (a local identity provider; AWS requires https)")
+	o.ws = ws.DefaultConfig()
+	f.IntVar(&o.ws.MaxFrameBytes, "ws-max-frame-bytes", o.ws.MaxFrameBytes, "WebSocket frame size bound (larger: close 1009)")
+	f.IntVar(&o.ws.MaxMessageBytes, "ws-max-message-bytes", o.ws.MaxMessageBytes, "WebSocket message size bound")
+	f.DurationVar(&o.ws.IdleTimeout, "ws-idle-timeout", o.ws.IdleTimeout, "close WebSocket connections idle this long")
+	f.DurationVar(&o.ws.MaxLifetime, "ws-max-lifetime", o.ws.MaxLifetime, "close WebSocket connections older than this")
+	f.IntVar(&o.ws.MaxConns, "ws-max-connections", o.ws.MaxConns, "WebSocket connections one edge holds at most")
+	f.IntVar(&o.ws.SendQueue, "ws-send-queue", o.ws.SendQueue, "messages queued per WebSocket connection before a slow reader is disconnected")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
 }

@@ -105,7 +105,17 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		}
 		lcfg := lease.DefaultConfig()
 		lcfg.Tracer, lcfg.Logger, lcfg.EdgeID = d.tracer, d.log, o.edgeID
+		if o.throttleOutage != "" {
+			p, err := lease.ParsePolicy(o.throttleOutage)
+			if err != nil {
+				return nil, fmt.Errorf("--throttle-outage: %w", err)
+			}
+			lcfg.Policy = p
+		}
 		lim := lease.New(d.nc, lcfg)
+		closedCfg := lcfg
+		closedCfg.Policy = lease.FailClosed
+		closedLim := lease.New(d.nc, closedCfg)
 		cfg := edge.DefaultConfig()
 		cfg.Addr = o.httpAddr
 		cfg.EdgeID = o.edgeID
@@ -119,7 +129,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		adminID, adminSecret := serveAdminCredentials(d)
 		manageAuth := ws.SigV4Auth{Admin: []sigv4.Credentials{{AccessKeyID: adminID, SecretAccessKey: adminSecret}}, IAM: ac}
 		svc, err := edge.New(cfg, edge.Deps{Logger: d.log, Tracer: d.tracer, Metrics: d.reg, NATS: d.nc,
-			Authz: ac, Limiter: limiterAdapter{lim}, Listener: o.edgeListener, WebSocketManageAuth: manageAuth.Func()})
+			Authz: ac, Limiter: limiterAdapter{lim}, ClosedLimiter: limiterAdapter{closedLim}, Listener: o.edgeListener, WebSocketManageAuth: manageAuth.Func()})
 		if err != nil {
 			return nil, fmt.Errorf("edge: %w", err)
 		}

@@ -30,26 +30,27 @@ import (
 var allRoles = []string{"edge", "authz", "ratelimit", "connections", "admin"}
 
 type serveOptions struct {
-	httpAddr     string
-	adminAddr    string
-	natsAddr     string
-	dataDir      string
-	redisURL     string
-	services     string
-	natsURL      string
-	logLevel     string
-	edgeID       string
-	debugAddr    string
-	accountRate  float64
-	natsOverTCP  bool
-	kvReplicas   int
-	jwtAllowHTTP bool
-	ws           ws.Config
-	tlsAddr      string
-	tlsCert      string
-	tlsKey       string
-	truststore   string
-	accountBurst int64
+	httpAddr       string
+	adminAddr      string
+	natsAddr       string
+	dataDir        string
+	redisURL       string
+	services       string
+	natsURL        string
+	logLevel       string
+	edgeID         string
+	debugAddr      string
+	accountRate    float64
+	natsOverTCP    bool
+	kvReplicas     int
+	jwtAllowHTTP   bool
+	throttleOutage string
+	ws             ws.Config
+	tlsAddr        string
+	tlsCert        string
+	tlsKey         string
+	truststore     string
+	accountBurst   int64
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
 	// tracer, when set, replaces the OTLP/no-op provider (tests).
@@ -87,6 +88,7 @@ func init() {
 	f.StringVar(&o.truststore, "truststore", "", "PEM bundle of CA certificates: clients on --tls-addr must present a certificate they issued (mutual TLS)")
 	f.IntVar(&o.kvReplicas, "kv-replicas", 1, "replicas of the JetStream KV buckets Portico creates (1 embedded; 3 on a NATS cluster)")
 	f.BoolVar(&o.jwtAllowHTTP, "jwt-allow-http", false, "let JWT authorizers use http:// issuers and key sets (a local identity provider; AWS requires https)")
+	f.StringVar(&o.throttleOutage, "throttle-outage", "fail-open", "what throttling does while ratelimit or Redis is down: fail-open (a local per-edge limit) or fail-closed (refuse); a stage overrides it with the stage variable portico_throttle_outage")
 	o.ws = ws.DefaultConfig()
 	f.IntVar(&o.ws.MaxFrameBytes, "ws-max-frame-bytes", o.ws.MaxFrameBytes, "WebSocket frame size bound (larger: close 1009)")
 	f.IntVar(&o.ws.MaxMessageBytes, "ws-max-message-bytes", o.ws.MaxMessageBytes, "WebSocket message size bound")

@@ -53,6 +53,10 @@ type Deps struct {
 	NATS    *nats.Conn
 	Authz   Authorizer
 	Limiter Throttler
+	// ClosedLimiter, when set, serves stages whose outage policy is fail-closed (stage
+	// variable portico_throttle_outage = fail-closed): while the limiter's store is down their
+	// requests are refused instead of admitted through the local limit.
+	ClosedLimiter Throttler
 	// Listener, when set, is served instead of listening on Config.Addr (tests).
 	Listener net.Listener
 	// WebSocketManageAuth authorizes @connections calls (ws.SigV4Auth); nil refuses them all.

@@ -60,6 +60,7 @@ type stageState struct {
 	defaultRoute *target     // HTTP API $default
 	cors         *corsPolicy // HTTP API CORS configuration; nil when none
 	throttleKey  string
+	failClosed   bool // the stage's throttling outage policy is fail-closed
 
 	apiIDValue, stageValue []string
 	connect                *target               // a WebSocket API's $connect route (its authorization)

@@ -18,6 +18,19 @@ type limit struct {
 	burst int64
 }
 
+// OutagePolicyVariable is the stage variable that picks a stage's throttling outage policy:
+// "fail-closed" refuses requests while the limiter's store is unreachable; anything else is
+// fail-open (admit through a local per-edge limit).
+const OutagePolicyVariable = "portico_throttle_outage"
+
+// limiterFor is the throttler of a stage: the fail-closed one when the stage asks for it.
+func (s *Service) limiterFor(st *stageState) Throttler {
+	if st.failClosed && s.deps.ClosedLimiter != nil {
+		return s.deps.ClosedLimiter
+	}
+	return s.deps.Limiter
+}
+
 // accountKey is the bucket of the account-wide limit, shared by every edge.
 const accountKey = "account"
 
@@ -31,6 +44,7 @@ func MethodSettingKey(resourcePath, method string) string {
 // AWS applies them: the account limit, then the method's own setting or else the stage default.
 // The usage plan of the caller's API key comes on top, per request.
 func (s *Service) stageLimits(st *stageState) {
+	st.failClosed = st.stage.Variables[OutagePolicyVariable] == "fail-closed"
 	account := limit{key: accountKey, rate: s.cfg.AccountRate, burst: s.cfg.AccountBurst}
 	stageDefault, hasDefault := st.stage.MethodSettings[model.StageDefaults]
 	set := func(t *target) {
@@ -69,7 +83,7 @@ func (s *Service) throttle(ctx context.Context, r *request) bool {
 		return false
 	}
 	if p.QuotaLimit > 0 {
-		ok, code := s.deps.Limiter.AllowQuota(ctx, wire.QuotaKey(p.PlanID, r.decision.UsageKey), p.QuotaLimit, p.QuotaPeriod, p.QuotaOffset)
+		ok, code := s.limiterFor(r.st).AllowQuota(ctx, wire.QuotaKey(p.PlanID, r.decision.UsageKey), p.QuotaLimit, p.QuotaPeriod, p.QuotaOffset)
 		if !ok {
 			s.refuse(r, code)
 			return false
@@ -79,7 +93,7 @@ func (s *Service) throttle(ctx context.Context, r *request) bool {
 }
 
 func (s *Service) spend(ctx context.Context, r *request, key string, rate float64, burst int64) bool {
-	ok, code := s.deps.Limiter.Allow(ctx, key, rate, burst)
+	ok, code := s.limiterFor(r.st).Allow(ctx, key, rate, burst)
 	if !ok {
 		s.refuse(r, code)
 	}

@@ -19,6 +19,27 @@ const (
 	maxConnIDLen   = 128
 )
 
+// busRequest sends req to a Portico service on subject and decodes its answer into resp;
+// no responders is AWS's 503 naming the service.
+func (s *Service) busRequest(ctx context.Context, subject, service string, req, resp any) error {
+	data, err := wire.Marshal(req)
+	if err != nil {
+		return err
+	}
+	msg := &nats.Msg{Subject: subject, Data: data}
+	telemetry.Inject(ctx, msg)
+	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
+	defer cancel()
+	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The " + service + " service is unavailable"}
+	}
+	if err != nil {
+		return err
+	}
+	return wire.Unmarshal(reply.Data, resp)
+}
+
 func (s *Service) info(_ context.Context, _ *store, _ *http.Request, _ []byte) (int, any, error) {
 	return http.StatusOK, map[string]string{"edgeUrl": s.cfg.EdgeURL, "version": Version}, nil
 }
@@ -41,23 +62,8 @@ func (s *Service) manageConnection(ctx context.Context, _ *store, r *http.Reques
 	default:
 		req.Op = wire.ManageDelete
 	}
-	data, err := wire.Marshal(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	msg := &nats.Msg{Subject: wire.SubjectConnManage, Data: data}
-	telemetry.Inject(ctx, msg)
-	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
-	defer cancel()
-	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The connections service is unavailable"}
-	}
-	if err != nil {
-		return 0, nil, err
-	}
 	var resp wire.ManageResponse
-	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+	if err := s.busRequest(ctx, wire.SubjectConnManage, "connections", req, &resp); err != nil {
 		return 0, nil, err
 	}
 	switch resp.Code {
@@ -88,23 +94,8 @@ func (s *Service) manageConnection(ctx context.Context, _ *store, r *http.Reques
 // connections the connections service's registry holds, {"count": N}.
 func (s *Service) connectionCount(ctx context.Context, _ *store, r *http.Request, _ []byte) (int, any, error) {
 	q := r.URL.Query()
-	data, err := wire.Marshal(wire.ManageRequest{Op: wire.ManageCount, APIID: q.Get("apiId"), Stage: q.Get("stage")})
-	if err != nil {
-		return 0, nil, err
-	}
-	msg := &nats.Msg{Subject: wire.SubjectConnManage, Data: data}
-	telemetry.Inject(ctx, msg)
-	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
-	defer cancel()
-	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The connections service is unavailable"}
-	}
-	if err != nil {
-		return 0, nil, err
-	}
 	var resp wire.ManageResponse
-	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+	if err := s.busRequest(ctx, wire.SubjectConnManage, "connections", wire.ManageRequest{Op: wire.ManageCount, APIID: q.Get("apiId"), Stage: q.Get("stage")}, &resp); err != nil {
 		return 0, nil, err
 	}
 	if resp.Code != wire.CodeOK {

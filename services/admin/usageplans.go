@@ -8,10 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/portico/portico/pkg/model"
-	"github.com/portico/portico/pkg/telemetry"
 	"github.com/portico/portico/pkg/tokenbucket"
 	"github.com/portico/portico/pkg/wire"
 )
@@ -609,23 +606,8 @@ func (s *Service) quotaUsage(ctx context.Context, p *model.UsagePlan, keyID stri
 
 // usageRequest asks the ratelimit service about a quota's usage.
 func (s *Service) usageRequest(ctx context.Context, req wire.UsageRequest) (wire.UsageReply, error) {
-	data, err := wire.Marshal(req)
-	if err != nil {
-		return wire.UsageReply{}, err
-	}
-	msg := &nats.Msg{Subject: wire.SubjectRateLimitUsage, Data: data}
-	telemetry.Inject(ctx, msg)
-	ctx, cancel := context.WithTimeout(ctx, manageTimeout)
-	defer cancel()
-	reply, err := s.nc.RequestMsgWithContext(ctx, msg)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return wire.UsageReply{}, &apiError{http.StatusServiceUnavailable, "ServiceUnavailableException", "The ratelimit service is unavailable"}
-	}
-	if err != nil {
-		return wire.UsageReply{}, err
-	}
 	var resp wire.UsageReply
-	if err := wire.Unmarshal(reply.Data, &resp); err != nil {
+	if err := s.busRequest(ctx, wire.SubjectRateLimitUsage, "ratelimit", req, &resp); err != nil {
 		return wire.UsageReply{}, err
 	}
 	if resp.Code != wire.CodeOK {

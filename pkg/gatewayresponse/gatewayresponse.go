@@ -69,7 +69,7 @@ var Defaults = map[Type]Default{
 	ResourceNotFound:             {404, "Not Found", "NotFoundException"},
 	Throttled:                    {429, "Too Many Requests", "TooManyRequestsException"},
 	Unauthorized:                 {401, "Unauthorized", "UnauthorizedException"},
-	UnsupportedMediaType:         {415, "Unsupported Media Type", "UnsupportedMediaTypeException"},
+	UnsupportedMediaType:         {415, "Unsupported Media Type", "BadRequestException"},
 	WAFFiltered:                  {403, "Forbidden", "WAFFilteredException"},
 }
 

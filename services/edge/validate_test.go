@@ -128,7 +128,7 @@ func TestGatewayResponses(t *testing.T) {
 		{"MISSING_AUTHENTICATION_TOKEN", "gr1", "GET", "/nowhere", "", nil, 403, `{"message":"Missing Authentication Token"}`, "MissingAuthenticationTokenException", [2]string{}},
 		{"BAD_REQUEST_PARAMETERS", "gr1", "GET", "/params", "", nil, 400, `{"message":"Missing required request parameters: [q]"}`, "BadRequestException", [2]string{}},
 		{"BAD_REQUEST_BODY", "gr1", "POST", "/pets/1?owner=o", `{}`, []string{"X-Trace", "1"}, 400, `{"message":"Invalid request body"}`, "BadRequestException", [2]string{}},
-		{"UNSUPPORTED_MEDIA_TYPE", "gr1", "POST", "/never", `x`, []string{"Content-Type", "text/plain"}, 415, `{"message":"Unsupported Media Type"}`, "UnsupportedMediaTypeException", [2]string{}},
+		{"UNSUPPORTED_MEDIA_TYPE", "gr1", "POST", "/never", `x`, []string{"Content-Type", "text/plain"}, 415, `{"message":"Unsupported Media Type"}`, "BadRequestException", [2]string{}},
 		{"INTEGRATION_TIMEOUT", "gr1", "GET", "/slow", "", nil, 504, `{"message":"Endpoint request timed out"}`, "InternalServerErrorException", [2]string{}},
 		{"REQUEST_TOO_LARGE", "gr1", "POST", "/never", strings.Repeat("x", 2<<20), nil, 413, `{"message":"Request Too Long"}`, "RequestTooLongException", [2]string{}},
 		{"custom BAD_REQUEST_BODY", "gr2", "POST", "/pets/1?owner=o", `{}`, []string{"X-Trace", "1"}, 422, `{"error":"Invalid request body"}`, "BadRequestException", [2]string{"X-Why", "schema"}},

@@ -70,7 +70,7 @@ var Defaults = map[Type]Default{
 	Throttled:                    {429, "Too Many Requests", "TooManyRequestsException"},
 	Unauthorized:                 {401, "Unauthorized", "UnauthorizedException"},
 	UnsupportedMediaType:         {415, "Unsupported Media Type", "BadRequestException"},
-	WAFFiltered:                  {403, "Forbidden", "WAFFilteredException"},
+	WAFFiltered:                  {403, "Forbidden", "ForbiddenException"},
 }
 
 // Response is a rendered gateway response.

@@ -230,6 +230,9 @@ type Stage struct {
 	LastUpdatedDate time.Time                `json:"lastUpdatedDate"`
 	// AutoDeploy (HTTP and WebSocket APIs): admin deploys every change to the API to this stage.
 	AutoDeploy bool `json:"autoDeploy,omitempty"`
+	// WebACLArn is the AWS WAF web ACL associated with the stage (wafv2 AssociateWebACL); the
+	// edge evaluates it before anything else and answers WAF_FILTERED when it blocks.
+	WebACLArn string `json:"webAclArn,omitempty"`
 }
 
 // MethodSetting is AWS's MethodSetting; the key "*/*" holds the stage defaults.

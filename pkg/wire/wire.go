@@ -157,6 +157,21 @@ const (
 // key).
 const SubjectAuthzCredentials = Prefix + "authz.credentials"
 
+// AWS WAF web ACLs and IP sets (waf.WebACL, waf.IPSet as JSON) in ConfigBucket, by id. A
+// record's KV revision is its LockToken's source, so every write is revision-checked. Edges
+// watch KeyWAFPrefix + ">" and compile the web ACLs that stages name in their webAclArn.
+const (
+	KeyWAFPrefix       = "waf."
+	KeyWebACLsPrefix   = KeyWAFPrefix + "webacls."
+	KeyWAFIPSetsPrefix = KeyWAFPrefix + "ipsets."
+)
+
+// KeyWebACL is the key of a web ACL.
+func KeyWebACL(id string) string { return KeyWebACLsPrefix + id }
+
+// KeyWAFIPSet is the key of an IP set.
+func KeyWAFIPSet(id string) string { return KeyWAFIPSetsPrefix + id }
+
 // KeyIAMUsersPrefix prefixes the IAM credential records (model.IAMCredential) in ConfigBucket.
 const KeyIAMUsersPrefix = "iam.users."
 

@@ -13,30 +13,34 @@ type authenticator interface {
 	authenticate(r *http.Request, body []byte) *apiError
 }
 
-// sigv4Auth accepts requests SigV4-signed (service "apigateway", any region) with the admin
-// credentials.
+// sigv4Auth accepts requests SigV4-signed with the admin credentials (any region): service
+// "apigateway", or "wafv2" for AWS WAF's JSON 1.1 calls.
 type sigv4Auth struct {
-	v *sigv4.Verifier
+	v, waf *sigv4.Verifier
 }
 
 var _ authenticator = (*sigv4Auth)(nil)
 
 func newAuthenticator(cfg Config) authenticator {
 	id, secret := cfg.AccessKeyID, cfg.SecretAccessKey
-	return &sigv4Auth{v: &sigv4.Verifier{
-		Lookup: func(got string) (sigv4.Credentials, bool) {
-			if subtle.ConstantTimeCompare([]byte(got), []byte(id)) != 1 {
-				return sigv4.Credentials{}, false
-			}
-			return sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret}, true
-		},
-		Service: "apigateway",
-		MaxSkew: maxSigningSkew,
-	}}
+	lookup := func(got string) (sigv4.Credentials, bool) {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(id)) != 1 {
+			return sigv4.Credentials{}, false
+		}
+		return sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret}, true
+	}
+	return &sigv4Auth{
+		v:   &sigv4.Verifier{Lookup: lookup, Service: "apigateway", MaxSkew: maxSigningSkew},
+		waf: &sigv4.Verifier{Lookup: lookup, Service: "wafv2", MaxSkew: maxSigningSkew},
+	}
 }
 
 func (a *sigv4Auth) authenticate(r *http.Request, body []byte) *apiError {
-	_, err := a.v.Verify(sigv4.FromHTTP(r, body))
+	v := a.v
+	if isWAFRequest(r) {
+		v = a.waf
+	}
+	_, err := v.Verify(sigv4.FromHTTP(r, body))
 	if err == nil {
 		return nil
 	}

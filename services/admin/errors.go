@@ -39,11 +39,25 @@ var errConflict = errors.New("revision conflict")
 // errNotFound is the store's sentinel for a missing key.
 var errNotFound = errors.New("key not found")
 
-func writeError(w http.ResponseWriter, e *apiError) {
+func writeError(w http.ResponseWriter, e *apiError, _ error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-amzn-ErrorType", e.Type)
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": e.Message})
+}
+
+// writeJSON11Error writes e in the JSON 1.1 protocol's shape (wafv2): {"__type", "Message"},
+// with WAFInvalidParameterException's Field, Parameter and Reason when cause carries them.
+func writeJSON11Error(w http.ResponseWriter, e *apiError, cause error) {
+	body := map[string]string{"__type": e.Type, "Message": e.Message}
+	var pe *wafParamError
+	if errors.As(cause, &pe) {
+		body["Field"], body["Parameter"], body["Reason"] = pe.ve.Field, pe.ve.Parameter, pe.ve.Reason
+	}
+	w.Header().Set("Content-Type", wafContentType)
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -160,6 +160,11 @@ type op func(ctx context.Context, st *store, r *http.Request, body []byte) (int,
 // handle wraps an operation with body bounds, authentication, a server span, metrics and
 // AWS-shaped errors.
 func (s *Service) handle(name string, fn op) http.Handler {
+	return s.handleAs(name, fn, writeError)
+}
+
+// handleAs is handle with the protocol's error writer.
+func (s *Service) handleAs(name string, fn op, writeError func(http.ResponseWriter, *apiError, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := s.tracer.Start(ctx, "admin."+name, trace.WithSpanKind(trace.SpanKindServer),
@@ -175,7 +180,7 @@ func (s *Service) handle(name string, fn op) http.Handler {
 			}
 			span.SetStatus(codes.Error, ae.Type)
 			s.metrics.requests.WithLabelValues(name, fmt.Sprint(ae.Status)).Inc()
-			writeError(w, ae)
+			writeError(w, ae, err)
 			return
 		}
 		s.metrics.requests.WithLabelValues(name, fmt.Sprint(status)).Inc()
@@ -373,6 +378,12 @@ func (s *Service) routes() http.Handler {
 	h("POST /@connections/{connection_id}", "PostToConnection", s.manageConnection)
 	h("GET /@connections/{connection_id}", "GetConnection", s.manageConnection)
 	h("DELETE /@connections/{connection_id}", "DeleteConnection", s.manageConnection)
+	mux.Handle("POST /{$}", s.handleAs("WAFv2", func(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
+		if !isWAFRequest(r) {
+			return 0, nil, &apiError{http.StatusNotFound, "UnknownOperationException", "Unknown operation"}
+		}
+		return s.wafv2(ctx, st, r, body)
+	}, writeJSON11Error))
 	mux.Handle("/", s.handle("Unknown", func(context.Context, *store, *http.Request, []byte) (int, any, error) {
 		return 0, nil, &apiError{http.StatusNotFound, "UnknownOperationException", "Unknown operation"}
 	}))

@@ -72,6 +72,7 @@ type stageView struct {
 	LastUpdatedDate int64                        `json:"lastUpdatedDate"`
 	CacheCluster    bool                         `json:"cacheClusterEnabled"`
 	CacheStatus     string                       `json:"cacheClusterStatus"`
+	WebACLArn       string                       `json:"webAclArn,omitempty"`
 }
 
 // methodSettingView is AWS's MethodSetting field names (model.MethodSetting omits zeros).
@@ -89,6 +90,7 @@ func viewStage(s *model.Stage) stageView {
 		DeploymentID: s.DeploymentID, StageName: s.StageName, Description: s.Description,
 		Variables: s.Variables, TracingEnabled: s.TracingEnabled, CanarySettings: s.CanarySettings,
 		CreatedDate: epoch(s.CreatedDate), LastUpdatedDate: epoch(s.LastUpdatedDate), CacheStatus: "NOT_AVAILABLE",
+		WebACLArn: s.WebACLArn,
 	}
 	if len(s.MethodSettings) > 0 {
 		v.MethodSettings = make(map[string]methodSettingView, len(s.MethodSettings))

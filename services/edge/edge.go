@@ -74,6 +74,7 @@ type Service struct {
 	tracer    trace.Tracer
 	tables    atomic.Pointer[tables]
 	domains   atomic.Pointer[domains]
+	webACLs   atomic.Pointer[webACLs]
 	hub       *ws.Hub
 	server    *fasthttp.Server
 	client    *fasthttp.Client
@@ -203,12 +204,17 @@ func (s *Service) Run(ctx context.Context) error {
 		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- w.run(wctx, func() { close(loaded) }) }()
-	select {
-	case <-loaded:
-	case err := <-watchErr:
-		return err
-	case <-ctx.Done():
-		return nil
+	wafLoaded := make(chan struct{})
+	var wafOnce sync.Once
+	go s.watchWAF(wctx, kv, func() { wafOnce.Do(func() { close(wafLoaded) }) })
+	for _, c := range []chan struct{}{loaded, wafLoaded} {
+		select {
+		case <-c:
+		case err := <-watchErr:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
 	}
 
 	serveErr := make(chan error, 2)

@@ -122,6 +122,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		st = st.canary
 	}
 	r.st, r.path = st, path
+	if !s.wafAllows(&r) {
+		return
+	}
 	if st.protocol() == model.ProtocolWebSocket {
 		s.handleWebSocket(&r)
 		return

@@ -31,19 +31,13 @@ type stageKeyIn struct {
 }
 
 func loadAPIKey(ctx context.Context, st *store, id string) (*model.APIKey, uint64, error) {
-	if !validKeyToken(id) {
-		return nil, 0, notFound("Invalid API Key identifier specified")
-	}
-	var k model.APIKey
-	rev, err := st.get(ctx, wire.KeyAPIKey(id), &k)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid API Key identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &k, rev, nil
+	return read[model.APIKey](ctx, st, apiKeyKey(id), errNoAPIKey())
 }
+
+// apiKeyKey is an API key's key ("" for an id that cannot be one).
+func apiKeyKey(id string) string { return tokenKey(wire.KeyAPIKey(id), id) }
+
+func errNoAPIKey() error { return notFound("Invalid API Key identifier specified") }
 
 // checkStageKey returns "{apiId}/{stage}" for an existing stage.
 func checkStageKey(ctx context.Context, st *store, apiID, stage string) (string, error) {
@@ -117,25 +111,18 @@ func (s *Service) getAPIKey(ctx context.Context, st *store, r *http.Request, _ [
 }
 
 func (s *Service) getAPIKeys(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	keys, err := st.keys(ctx, wire.KeyAPIKeysPrefix+"*")
+	ks, err := readAll[model.APIKey](ctx, st, wire.KeyAPIKeysPrefix+"*")
 	if err != nil {
 		return 0, nil, err
 	}
 	name := r.URL.Query().Get("name")
-	out := items[apiKeyView]{Item: []apiKeyView{}}
-	for _, key := range keys {
-		var k model.APIKey
-		if _, err := st.get(ctx, key, &k); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		if name == "" || strings.HasPrefix(k.Name, name) {
-			out.Item = append(out.Item, viewAPIKey(&k))
+	out := []apiKeyView{}
+	for i := range ks {
+		if name == "" || strings.HasPrefix(ks[i].Name, name) {
+			out = append(out, viewAPIKey(&ks[i]))
 		}
 	}
-	return http.StatusOK, page(r, out.Item), nil
+	return http.StatusOK, page(r, out), nil
 }
 
 func (s *Service) updateAPIKey(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
@@ -143,49 +130,48 @@ func (s *Service) updateAPIKey(ctx context.Context, st *store, r *http.Request, 
 	if err != nil {
 		return 0, nil, err
 	}
-	k, rev, err := loadAPIKey(ctx, st, r.PathValue("api_key"))
+	k, err := update(ctx, st, apiKeyKey(r.PathValue("api_key")), "API key", errNoAPIKey(), func(k *model.APIKey) error {
+		k.LastUpdatedDate = time.Now().UTC()
+		return applyPatch(ops, func(p patchOp) error {
+			switch {
+			case p.Path == "/enabled" && p.Op == "replace":
+				b, err := strconv.ParseBool(p.Value)
+				if err != nil {
+					return badRequest("Invalid value %q for /enabled: expected true or false", p.Value)
+				}
+				k.Enabled = b
+			case p.Path == "/name" && p.Op == "replace":
+				if len(p.Value) > maxNameLen {
+					return badRequest("name is too long")
+				}
+				k.Name = p.Value
+			case p.Path == "/description" && p.Op == "replace":
+				if len(p.Value) > maxDescLen {
+					return badRequest("description is too long")
+				}
+				k.Description = p.Value
+			case p.Path == "/stages" && p.Op == "add":
+				apiID, stage, _ := strings.Cut(p.Value, "/")
+				key, err := checkStageKey(ctx, st, apiID, stage)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(k.StageKeys, key) {
+					if len(k.StageKeys) >= maxStageKeys {
+						return badRequest("too many stageKeys: at most %d", maxStageKeys)
+					}
+					k.StageKeys = append(k.StageKeys, key)
+				}
+			case p.Path == "/stages" && p.Op == "remove":
+				k.StageKeys = slices.DeleteFunc(k.StageKeys, func(s string) bool { return s == p.Value })
+			default:
+				return invalidPatchPath(p)
+			}
+			return nil
+		})
+	})
 	if err != nil {
 		return 0, nil, err
-	}
-	for _, p := range ops {
-		switch {
-		case p.Path == "/enabled" && p.Op == "replace":
-			b, err := strconv.ParseBool(p.Value)
-			if err != nil {
-				return 0, nil, badRequest("Invalid value %q for /enabled: expected true or false", p.Value)
-			}
-			k.Enabled = b
-		case p.Path == "/name" && p.Op == "replace":
-			if len(p.Value) > maxNameLen {
-				return 0, nil, badRequest("name is too long")
-			}
-			k.Name = p.Value
-		case p.Path == "/description" && p.Op == "replace":
-			if len(p.Value) > maxDescLen {
-				return 0, nil, badRequest("description is too long")
-			}
-			k.Description = p.Value
-		case p.Path == "/stages" && p.Op == "add":
-			apiID, stage, _ := strings.Cut(p.Value, "/")
-			key, err := checkStageKey(ctx, st, apiID, stage)
-			if err != nil {
-				return 0, nil, err
-			}
-			if !slices.Contains(k.StageKeys, key) {
-				if len(k.StageKeys) >= maxStageKeys {
-					return 0, nil, badRequest("too many stageKeys: at most %d", maxStageKeys)
-				}
-				k.StageKeys = append(k.StageKeys, key)
-			}
-		case p.Path == "/stages" && p.Op == "remove":
-			k.StageKeys = slices.DeleteFunc(k.StageKeys, func(s string) bool { return s == p.Value })
-		default:
-			return 0, nil, invalidPatchPath(p)
-		}
-	}
-	k.LastUpdatedDate = time.Now().UTC()
-	if _, err := st.update(ctx, wire.KeyAPIKey(k.ID), k, rev); err != nil {
-		return 0, nil, storeErr(err, "API key")
 	}
 	s.invalidate(ctx, k.Hash)
 	return http.StatusOK, viewAPIKey(k), nil

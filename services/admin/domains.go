@@ -29,35 +29,24 @@ var (
 
 func validDomainName(name string) bool { return len(name) <= 253 && domainNameRE.MatchString(name) }
 
-func loadDomain(ctx context.Context, st *store, name string) (*model.DomainName, uint64, error) {
+// domainKey is a domain name's key ("" for a name that cannot be one).
+func domainKey(name string) string {
 	name = strings.ToLower(name)
 	if !validDomainName(name) {
-		return nil, 0, notFound("Invalid domain name identifier specified")
+		return ""
 	}
-	var d model.DomainName
-	rev, err := st.get(ctx, wire.KeyDomainName(name), &d)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid domain name identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &d, rev, nil
+	return wire.KeyDomainName(name)
+}
+
+func errNoDomain() error { return notFound("Invalid domain name identifier specified") }
+
+func loadDomain(ctx context.Context, st *store, name string) (*model.DomainName, uint64, error) {
+	return read[model.DomainName](ctx, st, domainKey(name), errNoDomain())
 }
 
 // mutateDomain applies fn to a domain name and writes it back with a revision check.
 func mutateDomain(ctx context.Context, st *store, name string, fn func(*model.DomainName) error) (*model.DomainName, error) {
-	d, rev, err := loadDomain(ctx, st, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := fn(d); err != nil {
-		return nil, err
-	}
-	if _, err := st.update(ctx, wire.KeyDomainName(d.DomainName), d, rev); err != nil {
-		return nil, storeErr(err, "domain name")
-	}
-	return d, nil
+	return update(ctx, st, domainKey(name), "domain name", errNoDomain(), fn)
 }
 
 type domainNameView struct {
@@ -134,22 +123,7 @@ func (s *Service) createDomainName(ctx context.Context, st *store, _ *http.Reque
 
 // listDomains reads every domain name (bounded by maxList).
 func listDomains(ctx context.Context, st *store) ([]model.DomainName, error) {
-	keys, err := st.keys(ctx, wire.KeyDomainNamesPrefix+">")
-	if err != nil {
-		return nil, err
-	}
-	out := []model.DomainName{}
-	for _, k := range keys {
-		var d model.DomainName
-		if _, err := st.get(ctx, k, &d); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return readAll[model.DomainName](ctx, st, wire.KeyDomainNamesPrefix+">")
 }
 
 func (s *Service) getDomainNames(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
@@ -247,6 +221,42 @@ func checkMapping(ctx context.Context, st *store, d *model.DomainName, m *model.
 	return nil
 }
 
+// addMapping checks m and appends it to the domain's mappings.
+func addMapping(ctx context.Context, st *store, domain string, m *model.BasePathMapping) error {
+	_, err := mutateDomain(ctx, st, domain, func(d *model.DomainName) error {
+		if err := checkMapping(ctx, st, d, m); err != nil {
+			return err
+		}
+		d.Mappings = append(d.Mappings, *m)
+		return nil
+	})
+	return err
+}
+
+// replaceMapping checks m against the domain's other mappings and puts it at i.
+func replaceMapping(ctx context.Context, st *store, d *model.DomainName, i int, m *model.BasePathMapping) error {
+	others := *d
+	others.Mappings = slices.Delete(slices.Clone(d.Mappings), i, i+1)
+	if err := checkMapping(ctx, st, &others, m); err != nil {
+		return err
+	}
+	d.Mappings[i] = *m
+	return nil
+}
+
+// deleteMapping removes the mapping find picks out.
+func deleteMapping(ctx context.Context, st *store, domain string, find func(*model.DomainName) (int, error)) error {
+	_, err := mutateDomain(ctx, st, domain, func(d *model.DomainName) error {
+		i, err := find(d)
+		if err != nil {
+			return err
+		}
+		d.Mappings = slices.Delete(d.Mappings, i, i+1)
+		return nil
+	})
+	return err
+}
+
 func orNone(p string) string {
 	if p == "" {
 		return nonePath
@@ -274,14 +284,7 @@ func (s *Service) createBasePathMapping(ctx context.Context, st *store, r *http.
 		return 0, nil, err
 	}
 	m := model.BasePathMapping{ID: newID(), BasePath: in.BasePath, APIID: in.RestAPIID, Stage: in.Stage}
-	_, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
-		if err := checkMapping(ctx, st, d, &m); err != nil {
-			return err
-		}
-		d.Mappings = append(d.Mappings, m)
-		return nil
-	})
-	if err != nil {
+	if err := addMapping(ctx, st, r.PathValue("domain_name"), &m); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, viewBasePathMapping(&m), nil
@@ -351,12 +354,9 @@ func (s *Service) updateBasePathMapping(ctx context.Context, st *store, r *http.
 				return err
 			}
 		}
-		others := *d
-		others.Mappings = slices.Delete(slices.Clone(d.Mappings), i, i+1)
-		if err := checkMapping(ctx, st, &others, &m); err != nil {
+		if err := replaceMapping(ctx, st, d, i, &m); err != nil {
 			return err
 		}
-		d.Mappings[i] = m
 		out = viewBasePathMapping(&m)
 		return nil
 	})
@@ -367,13 +367,8 @@ func (s *Service) updateBasePathMapping(ctx context.Context, st *store, r *http.
 }
 
 func (s *Service) deleteBasePathMapping(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
-		i, err := mappingByPath(d, r.PathValue("base_path"))
-		if err != nil {
-			return err
-		}
-		d.Mappings = slices.Delete(d.Mappings, i, i+1)
-		return nil
+	err := deleteMapping(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) (int, error) {
+		return mappingByPath(d, r.PathValue("base_path"))
 	})
 	if err != nil {
 		return 0, nil, err
@@ -468,14 +463,7 @@ func (s *Service) createAPIMapping(ctx context.Context, st *store, r *http.Reque
 		return 0, nil, badRequest("stage is required")
 	}
 	m := model.BasePathMapping{ID: newID(), BasePath: in.APIMappingKey, APIID: in.APIID, Stage: in.Stage}
-	_, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
-		if err := checkMapping(ctx, st, d, &m); err != nil {
-			return err
-		}
-		d.Mappings = append(d.Mappings, m)
-		return nil
-	})
-	if err != nil {
+	if err := addMapping(ctx, st, r.PathValue("domain_name"), &m); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, viewAPIMapping(&m), nil
@@ -539,12 +527,9 @@ func (s *Service) updateAPIMapping(ctx context.Context, st *store, r *http.Reque
 		if in.Stage != nil {
 			m.Stage = *in.Stage
 		}
-		others := *d
-		others.Mappings = slices.Delete(slices.Clone(d.Mappings), i, i+1)
-		if err := checkMapping(ctx, st, &others, &m); err != nil {
+		if err := replaceMapping(ctx, st, d, i, &m); err != nil {
 			return err
 		}
-		d.Mappings[i] = m
 		out = viewAPIMapping(&m)
 		return nil
 	})
@@ -555,13 +540,8 @@ func (s *Service) updateAPIMapping(ctx context.Context, st *store, r *http.Reque
 }
 
 func (s *Service) deleteAPIMapping(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
-		i, err := mappingByID(d, r.PathValue("mapping_id"))
-		if err != nil {
-			return err
-		}
-		d.Mappings = slices.Delete(d.Mappings, i, i+1)
-		return nil
+	err := deleteMapping(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) (int, error) {
+		return mappingByID(d, r.PathValue("mapping_id"))
 	})
 	if err != nil {
 		return 0, nil, err

@@ -266,24 +266,32 @@ func (s *Service) putIntegrationResponse(ctx context.Context, st *store, r *http
 		if _, ok := m.MethodResponses[code]; !ok {
 			return badRequest("Invalid Method Response status code specified: %s", code)
 		}
-		integ := *m.MethodIntegration
-		next := make(map[string]model.IntegrationResponse, len(integ.IntegrationResponses)+1)
-		for k, v := range integ.IntegrationResponses {
-			next[k] = v
+		if irs := m.MethodIntegration.IntegrationResponses; len(irs) >= maxResponses {
+			if _, exists := irs[code]; !exists {
+				return badRequest("too many integration responses: at most %d", maxResponses)
+			}
 		}
-		if _, exists := next[code]; !exists && len(next) >= maxResponses {
-			return badRequest("too many integration responses: at most %d", maxResponses)
-		}
-		next[code] = ir
-		integ.IntegrationResponses = next
-		m.MethodIntegration = &integ
-		setMethod(res, verb, *m)
+		setIntegrationResponses(res, verb, m, func(irs map[string]model.IntegrationResponse) { irs[code] = ir })
 		return nil
 	})
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, ir, nil
+}
+
+// setIntegrationResponses writes the method back with a copy of its integration whose
+// responses edit has changed (the read definition is never changed in place).
+func setIntegrationResponses(res *model.Resource, verb string, m *model.Method, edit func(map[string]model.IntegrationResponse)) {
+	integ := *m.MethodIntegration
+	next := make(map[string]model.IntegrationResponse, len(integ.IntegrationResponses)+1)
+	for k, v := range integ.IntegrationResponses {
+		next[k] = v
+	}
+	edit(next)
+	integ.IntegrationResponses = next
+	m.MethodIntegration = &integ
+	setMethod(res, verb, *m)
 }
 
 func integrationResponseAt(m *model.Method, r *http.Request) (model.IntegrationResponse, error) {
@@ -332,15 +340,7 @@ func (s *Service) updateIntegrationResponse(ctx context.Context, st *store, r *h
 		if err := checkIntegrationResponse(&ir); err != nil {
 			return err
 		}
-		integ := *m.MethodIntegration
-		next := make(map[string]model.IntegrationResponse, len(integ.IntegrationResponses))
-		for k, v := range integ.IntegrationResponses {
-			next[k] = v
-		}
-		next[ir.StatusCode] = ir
-		integ.IntegrationResponses = next
-		m.MethodIntegration = &integ
-		setMethod(res, verb, *m)
+		setIntegrationResponses(res, verb, m, func(irs map[string]model.IntegrationResponse) { irs[ir.StatusCode] = ir })
 		out = ir
 		return nil
 	})
@@ -375,16 +375,7 @@ func (s *Service) deleteIntegrationResponse(ctx context.Context, st *store, r *h
 		if _, err := integrationResponseAt(m, r); err != nil {
 			return err
 		}
-		integ := *m.MethodIntegration
-		next := make(map[string]model.IntegrationResponse, len(integ.IntegrationResponses))
-		for k, v := range integ.IntegrationResponses {
-			if k != r.PathValue("status_code") {
-				next[k] = v
-			}
-		}
-		integ.IntegrationResponses = next
-		m.MethodIntegration = &integ
-		setMethod(res, verb, *m)
+		setIntegrationResponses(res, verb, m, func(irs map[string]model.IntegrationResponse) { delete(irs, r.PathValue("status_code")) })
 		return nil
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/portico/portico/pkg/model"
-	"github.com/portico/portico/pkg/wire"
 )
 
 // The REST resource tree: resources, methods, method responses, integrations and integration
@@ -24,20 +23,12 @@ const (
 
 // mutateREST applies fn to a REST API and writes it back with a revision check.
 func mutateREST(ctx context.Context, st *store, id string, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
-	a, rev, err := loadAPI(ctx, st, id)
-	if err != nil {
-		return nil, err
-	}
-	if a.Protocol != "" {
-		return nil, notFound("Invalid API identifier specified")
-	}
-	if err := fn(a); err != nil {
-		return nil, err
-	}
-	if _, err := st.update(ctx, wire.KeyRestAPI(a.ID), a, rev); err != nil {
-		return nil, storeErr(err, "API")
-	}
-	return a, nil
+	return update(ctx, st, restAPIKey(id), "API", errNoAPI(), func(a *model.RestAPI) error {
+		if a.Protocol != "" {
+			return errNoAPI()
+		}
+		return fn(a)
+	})
 }
 
 // validPathPart accepts a literal segment, {param} or {proxy+}.

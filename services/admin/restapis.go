@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -32,26 +31,13 @@ func decodeBody(body []byte, v any) error {
 
 // loadAPI reads an API or answers AWS's 404.
 func loadAPI(ctx context.Context, st *store, id string) (*model.RestAPI, uint64, error) {
-	if !validKeyToken(id) {
-		return nil, 0, notFound("Invalid API identifier specified")
-	}
-	var a model.RestAPI
-	rev, err := st.get(ctx, wire.KeyRestAPI(id), &a)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid API identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &a, rev, nil
+	return read[model.RestAPI](ctx, st, restAPIKey(id), errNoAPI())
 }
 
-func storeErr(err error, what string) error {
-	if errors.Is(err, errConflict) {
-		return conflict("%s was modified concurrently; retry", what)
-	}
-	return err
-}
+// restAPIKey is the key of an API of either protocol ("" for an id that cannot be one).
+func restAPIKey(id string) string { return tokenKey(wire.KeyRestAPI(id), id) }
+
+func errNoAPI() error { return notFound("Invalid API identifier specified") }
 
 func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	if r.URL.Query().Get("mode") == "import" {
@@ -115,24 +101,17 @@ func (s *Service) importRestAPI(ctx context.Context, st *store, body []byte) (in
 }
 
 func (s *Service) getRestAPIs(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	keys, err := st.keys(ctx, wire.KeyRestAPIsPrefix+"*")
+	apis, err := readAll[model.RestAPI](ctx, st, wire.KeyRestAPIsPrefix+"*")
 	if err != nil {
 		return 0, nil, err
 	}
-	out := items[restAPIView]{Item: []restAPIView{}}
-	for _, k := range keys {
-		var a model.RestAPI
-		if _, err := st.get(ctx, k, &a); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		if a.Protocol == "" {
-			out.Item = append(out.Item, viewRestAPI(&a))
+	out := []restAPIView{}
+	for i := range apis {
+		if apis[i].Protocol == "" {
+			out = append(out, viewRestAPI(&apis[i]))
 		}
 	}
-	return http.StatusOK, page(r, out.Item), nil
+	return http.StatusOK, page(r, out), nil
 }
 
 func (s *Service) getRestAPI(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {

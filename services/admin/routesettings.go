@@ -4,10 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/portico/portico/pkg/model"
-	"github.com/portico/portico/pkg/wire"
 )
 
 // apigatewayv2 stage routeSettings, stored as the stage's MethodSettings under the key the edge
@@ -102,18 +100,16 @@ func (s *Service) deleteRouteSettings(ctx context.Context, st *store, r *http.Re
 	if err != nil {
 		return 0, nil, err
 	}
-	sg, rev, err := loadStage(ctx, st, a.ID, r.PathValue("stage_name"))
+	_, err = mutateStage(ctx, st, a.ID, r.PathValue("stage_name"), func(sg *model.Stage) error {
+		key, ok := routeSettingKey(r.PathValue("route_key"))
+		if _, found := sg.MethodSettings[key]; !ok || !found {
+			return notFound("Unable to find route settings for %s", r.PathValue("route_key"))
+		}
+		delete(sg.MethodSettings, key)
+		return nil
+	})
 	if err != nil {
 		return 0, nil, err
-	}
-	key, ok := routeSettingKey(r.PathValue("route_key"))
-	if _, found := sg.MethodSettings[key]; !ok || !found {
-		return 0, nil, notFound("Unable to find route settings for %s", r.PathValue("route_key"))
-	}
-	delete(sg.MethodSettings, key)
-	sg.LastUpdatedDate = time.Now().UTC()
-	if _, err := st.update(ctx, wire.KeyStage(a.ID, sg.StageName), sg, rev); err != nil {
-		return 0, nil, storeErr(err, "stage")
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -43,30 +43,40 @@ func validVariableName(name string) bool { return validStageName(name) }
 
 func validKeyToken(id string) bool { return validStageName(id) }
 
-func loadStage(ctx context.Context, st *store, apiID, name string) (*model.Stage, uint64, error) {
-	if !validKeyToken(apiID) || !validV2StageName(name) {
-		return nil, 0, notFound("Invalid stage identifier specified")
+// stageKey is a stage's key ("" for identifiers that cannot name one).
+func stageKey(apiID, name string) string {
+	if !validV2StageName(name) {
+		return ""
 	}
-	var sg model.Stage
-	rev, err := st.get(ctx, wire.KeyStage(apiID, name), &sg)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid stage identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &sg, rev, nil
+	return tokenKey(wire.KeyStage(apiID, name), apiID)
 }
 
+func errNoStage() error { return notFound("Invalid stage identifier specified") }
+
+func loadStage(ctx context.Context, st *store, apiID, name string) (*model.Stage, uint64, error) {
+	return read[model.Stage](ctx, st, stageKey(apiID, name), errNoStage())
+}
+
+// mutateStage applies fn to a stage and writes it back, stamped, with a revision check.
+func mutateStage(ctx context.Context, st *store, apiID, name string, fn func(*model.Stage) error) (*model.Stage, error) {
+	return update(ctx, st, stageKey(apiID, name), "stage", errNoStage(), func(sg *model.Stage) error {
+		if err := fn(sg); err != nil {
+			return err
+		}
+		sg.LastUpdatedDate = time.Now().UTC()
+		return nil
+	})
+}
+
+// deploymentKey is a deployment's key ("" for identifiers that cannot name one).
+func deploymentKey(apiID, id string) string {
+	return tokenKey(wire.KeyDeployment(apiID, id), apiID, id)
+}
+
+func errNoDeployment() error { return notFound("Invalid Deployment identifier specified") }
+
 func deploymentExists(ctx context.Context, st *store, apiID, id string) error {
-	if !validKeyToken(apiID) || !validKeyToken(id) {
-		return badRequest("Invalid deployment identifier specified")
-	}
-	var d model.Deployment
-	_, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
-	if errors.Is(err, errNotFound) {
-		return badRequest("Invalid deployment identifier specified")
-	}
+	_, _, err := read[model.Deployment](ctx, st, deploymentKey(apiID, id), badRequest("Invalid deployment identifier specified"))
 	return err
 }
 
@@ -197,38 +207,23 @@ func (s *Service) getDeployments(ctx context.Context, st *store, r *http.Request
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyDeploymentsPrefix+a.ID+".*")
+	ds, err := readAll[model.Deployment](ctx, st, wire.KeyDeploymentsPrefix+a.ID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
-	out := items[deploymentView]{Item: []deploymentView{}}
-	for _, k := range keys {
-		var d model.Deployment
-		if _, err := st.get(ctx, k, &d); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		out.Item = append(out.Item, viewDeployment(&d))
+	out := make([]deploymentView, 0, len(ds))
+	for i := range ds {
+		out = append(out, viewDeployment(&ds[i]))
 	}
-	return http.StatusOK, page(r, out.Item), nil
+	return http.StatusOK, page(r, out), nil
 }
 
 func (s *Service) getDeployment(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	apiID, id := r.PathValue("restapi_id"), r.PathValue("deployment_id")
-	if !validKeyToken(apiID) || !validKeyToken(id) {
-		return 0, nil, notFound("Invalid Deployment identifier specified")
-	}
-	var d model.Deployment
-	_, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
-	if errors.Is(err, errNotFound) {
-		return 0, nil, notFound("Invalid Deployment identifier specified")
-	}
+	d, _, err := read[model.Deployment](ctx, st, deploymentKey(r.PathValue("restapi_id"), r.PathValue("deployment_id")), errNoDeployment())
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, viewDeployment(&d), nil
+	return http.StatusOK, viewDeployment(d), nil
 }
 
 func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
@@ -290,22 +285,15 @@ func (s *Service) getStages(ctx context.Context, st *store, r *http.Request, _ [
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyStagesPrefix+a.ID+".*")
+	stages, err := readAll[model.Stage](ctx, st, wire.KeyStagesPrefix+a.ID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
 	dep := r.URL.Query().Get("deploymentId")
 	out := items[stageView]{Item: []stageView{}}
-	for _, k := range keys {
-		var sg model.Stage
-		if _, err := st.get(ctx, k, &sg); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		if dep == "" || sg.DeploymentID == dep {
-			out.Item = append(out.Item, viewStage(&sg))
+	for i := range stages {
+		if dep == "" || stages[i].DeploymentID == dep {
+			out.Item = append(out.Item, viewStage(&stages[i]))
 		}
 	}
 	return http.StatusOK, out, nil
@@ -358,32 +346,36 @@ func decodePatch(body []byte) ([]patchOp, error) {
 	return in.PatchOperations, nil
 }
 
+// applyPatch applies the operations in order with apply, stopping at the first error.
+func applyPatch(ops []patchOp, apply func(patchOp) error) error {
+	for _, p := range ops {
+		if err := apply(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // updateStage applies AWS patch operations to a stage with a revision check.
 func (s *Service) updateStage(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	ops, err := decodePatch(body)
 	if err != nil {
 		return 0, nil, err
 	}
-	sg, rev, err := loadStage(ctx, st, r.PathValue("restapi_id"), r.PathValue("stage_name"))
+	sg, err := mutateStage(ctx, st, r.PathValue("restapi_id"), r.PathValue("stage_name"), func(sg *model.Stage) error {
+		if err := applyPatch(ops, func(p patchOp) error { return applyStagePatch(ctx, st, sg, p) }); err != nil {
+			return err
+		}
+		if err := checkVariables(sg.Variables); err != nil {
+			return err
+		}
+		if sg.CanarySettings != nil {
+			return checkCanary(sg.CanarySettings)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, nil, err
-	}
-	for _, p := range ops {
-		if err := applyStagePatch(ctx, st, sg, p); err != nil {
-			return 0, nil, err
-		}
-	}
-	if err := checkVariables(sg.Variables); err != nil {
-		return 0, nil, err
-	}
-	if sg.CanarySettings != nil {
-		if err := checkCanary(sg.CanarySettings); err != nil {
-			return 0, nil, err
-		}
-	}
-	sg.LastUpdatedDate = time.Now().UTC()
-	if _, err := st.update(ctx, wire.KeyStage(sg.APIID, sg.StageName), sg, rev); err != nil {
-		return 0, nil, storeErr(err, "stage")
 	}
 	return http.StatusOK, viewStage(sg), nil
 }
@@ -526,29 +518,15 @@ func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
 // deleteDeployment removes a deployment no stage (nor canary) points at.
 func (s *Service) deleteDeployment(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
 	apiID, id := r.PathValue("restapi_id"), r.PathValue("deployment_id")
-	if !validKeyToken(apiID) || !validKeyToken(id) {
-		return 0, nil, notFound("Invalid Deployment identifier specified")
-	}
-	var d model.Deployment
-	rev, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
-	if errors.Is(err, errNotFound) {
-		return 0, nil, notFound("Invalid Deployment identifier specified")
-	}
+	_, rev, err := read[model.Deployment](ctx, st, deploymentKey(apiID, id), errNoDeployment())
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyStagesPrefix+apiID+".*")
+	stages, err := readAll[model.Stage](ctx, st, wire.KeyStagesPrefix+apiID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
-	for _, k := range keys {
-		var sg model.Stage
-		if _, err := st.get(ctx, k, &sg); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
+	for _, sg := range stages {
 		if sg.DeploymentID == id || sg.CanarySettings != nil && sg.CanarySettings.DeploymentID == id {
 			return 0, nil, badRequest("Active stages pointing to this deployment must be moved or deleted")
 		}

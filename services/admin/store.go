@@ -136,3 +136,79 @@ func (s *store) keys(ctx context.Context, filter string) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// read decodes the record at key into a new T and returns it with its revision. A missing
+// record, or an empty key (what the key functions give for an id that cannot name one), is
+// the caller's missing error: AWS's 404 or 400 for that kind.
+func read[T any](ctx context.Context, st *store, key string, missing error) (*T, uint64, error) {
+	if key == "" {
+		return nil, 0, missing
+	}
+	var v T
+	rev, err := st.get(ctx, key, &v)
+	if errors.Is(err, errNotFound) {
+		return nil, 0, missing
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return &v, rev, nil
+}
+
+// update applies fn to the record at key and writes it back only if the key's revision is
+// still the one read, so a concurrent change is a ConflictException naming what, never a lost
+// update. A missing record is missing (see read); when fn fails nothing is written and its
+// error is returned as it is.
+func update[T any](ctx context.Context, st *store, key, what string, missing error, fn func(*T) error) (*T, error) {
+	v, rev, err := read[T](ctx, st, key, missing)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(v); err != nil {
+		return nil, err
+	}
+	if _, err := st.update(ctx, key, v, rev); err != nil {
+		return nil, storeErr(err, what)
+	}
+	return v, nil
+}
+
+// readAll decodes every live record under filter (see store.keys), skipping those deleted
+// between the listing and the read.
+func readAll[T any](ctx context.Context, st *store, filter string) ([]T, error) {
+	keys, err := st.keys(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		var v T
+		if _, err := st.get(ctx, k, &v); err != nil {
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// storeErr turns the store's lost-race sentinel into AWS's ConflictException naming what.
+func storeErr(err error, what string) error {
+	if errors.Is(err, errConflict) {
+		return conflict("%s was modified concurrently; retry", what)
+	}
+	return err
+}
+
+// tokenKey returns key(ids...) when every id can be a key token, else "" (which names no
+// record: read answers the caller's missing error).
+func tokenKey(key string, ids ...string) string {
+	for _, id := range ids {
+		if !validKeyToken(id) {
+			return ""
+		}
+	}
+	return key
+}

@@ -2,12 +2,10 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/portico/portico/pkg/model"
-	"github.com/portico/portico/pkg/wire"
 )
 
 // update-api (apigatewayv2) and update-deployment (both protocols): the fields AWS lets
@@ -64,28 +62,18 @@ func (s *Service) updateV2API(ctx context.Context, st *store, r *http.Request, b
 // updateDeploymentDescription rewrites a deployment's description (and nothing else) with a
 // revision check.
 func updateDeploymentDescription(ctx context.Context, st *store, apiID, id string, desc *string) (*model.Deployment, error) {
-	if !validKeyToken(apiID) || !validKeyToken(id) {
-		return nil, notFound("Invalid Deployment identifier specified")
-	}
-	var d model.Deployment
-	rev, err := st.get(ctx, wire.KeyDeployment(apiID, id), &d)
-	if errors.Is(err, errNotFound) {
-		return nil, notFound("Invalid Deployment identifier specified")
-	}
-	if err != nil {
-		return nil, err
-	}
+	key := deploymentKey(apiID, id)
 	if desc == nil {
-		return &d, nil
+		d, _, err := read[model.Deployment](ctx, st, key, errNoDeployment())
+		return d, err
 	}
-	if len(*desc) > maxDescLen {
-		return nil, badRequest("description is longer than %d characters", maxDescLen)
-	}
-	d.Description = *desc
-	if _, err := st.update(ctx, wire.KeyDeployment(apiID, id), &d, rev); err != nil {
-		return nil, storeErr(err, "deployment")
-	}
-	return &d, nil
+	return update(ctx, st, key, "deployment", errNoDeployment(), func(d *model.Deployment) error {
+		if len(*desc) > maxDescLen {
+			return badRequest("description is longer than %d characters", maxDescLen)
+		}
+		d.Description = *desc
+		return nil
+	})
 }
 
 func (s *Service) updateDeployment(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {

@@ -30,19 +30,10 @@ const (
 var quotaPeriods = map[string]bool{"DAY": true, "WEEK": true, "MONTH": true}
 
 func loadUsagePlan(ctx context.Context, st *store, id string) (*model.UsagePlan, uint64, error) {
-	if !validKeyToken(id) {
-		return nil, 0, notFound("Invalid Usage Plan ID specified")
-	}
-	var p model.UsagePlan
-	rev, err := st.get(ctx, wire.KeyUsagePlan(id), &p)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid Usage Plan ID specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &p, rev, nil
+	return read[model.UsagePlan](ctx, st, tokenKey(wire.KeyUsagePlan(id), id), errNoUsagePlan())
 }
+
+func errNoUsagePlan() error { return notFound("Invalid Usage Plan ID specified") }
 
 func checkThrottle(what string, t *model.ThrottleSettings) error {
 	if t == nil {
@@ -174,20 +165,15 @@ func (s *Service) updateUsagePlan(ctx context.Context, st *store, r *http.Reques
 	if err != nil {
 		return 0, nil, err
 	}
-	p, rev, err := loadUsagePlan(ctx, st, r.PathValue("usageplan_id"))
+	id := r.PathValue("usageplan_id")
+	p, err := update(ctx, st, tokenKey(wire.KeyUsagePlan(id), id), "usage plan", errNoUsagePlan(), func(p *model.UsagePlan) error {
+		if err := applyPatch(ops, func(op patchOp) error { return applyUsagePlanPatch(p, op) }); err != nil {
+			return err
+		}
+		return checkUsagePlan(ctx, st, p)
+	})
 	if err != nil {
 		return 0, nil, err
-	}
-	for _, op := range ops {
-		if err := applyUsagePlanPatch(p, op); err != nil {
-			return 0, nil, err
-		}
-	}
-	if err := checkUsagePlan(ctx, st, p); err != nil {
-		return 0, nil, err
-	}
-	if _, err := st.update(ctx, wire.KeyUsagePlan(p.ID), p, rev); err != nil {
-		return 0, nil, storeErr(err, "usage plan")
 	}
 	return http.StatusOK, p, nil
 }
@@ -442,20 +428,13 @@ func (s *Service) getUsagePlanKeys(ctx context.Context, st *store, r *http.Reque
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyPlanKeysPrefix+p.ID+".*")
+	pks, err := readAll[model.UsagePlanKey](ctx, st, wire.KeyPlanKeysPrefix+p.ID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
 	nameQuery := r.URL.Query().Get("nameQuery")
 	out := []model.UsagePlanKey{}
-	for _, k := range keys {
-		var pk model.UsagePlanKey
-		if _, err := st.get(ctx, k, &pk); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
+	for _, pk := range pks {
 		if nameQuery == "" || strings.HasPrefix(pk.Name, nameQuery) {
 			out = append(out, pk)
 		}
@@ -469,18 +448,7 @@ func loadUsagePlanKey(ctx context.Context, st *store, r *http.Request) (*model.U
 		return nil, 0, err
 	}
 	id := r.PathValue("key_id")
-	if !validKeyToken(id) {
-		return nil, 0, notFound("Invalid Usage Plan Key identifier specified")
-	}
-	var pk model.UsagePlanKey
-	rev, err := st.get(ctx, wire.KeyUsagePlanKey(p.ID, id), &pk)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, notFound("Invalid Usage Plan Key identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &pk, rev, nil
+	return read[model.UsagePlanKey](ctx, st, tokenKey(wire.KeyUsagePlanKey(p.ID, id), id), notFound("Invalid Usage Plan Key identifier specified"))
 }
 
 func (s *Service) getUsagePlanKey(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {

@@ -41,18 +41,11 @@ type storedAPI struct {
 }
 
 func loadV2API(ctx context.Context, st *store, id string) (*storedAPI, uint64, error) {
-	if !validKeyToken(id) {
-		return nil, 0, notFound("Invalid API identifier specified")
+	a, rev, err := read[storedAPI](ctx, st, restAPIKey(id), errNoAPI())
+	if err == nil && a.Protocol == "" {
+		return nil, 0, errNoAPI()
 	}
-	var a storedAPI
-	rev, err := st.get(ctx, wire.KeyRestAPI(id), &a)
-	if errors.Is(err, errNotFound) || (err == nil && a.Protocol == "") {
-		return nil, 0, notFound("Invalid API identifier specified")
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return &a, rev, nil
+	return a, rev, err
 }
 
 type v2APIView struct {
@@ -127,21 +120,14 @@ func (s *Service) createV2API(ctx context.Context, st *store, _ *http.Request, b
 }
 
 func (s *Service) getV2APIs(ctx context.Context, st *store, _ *http.Request, _ []byte) (int, any, error) {
-	keys, err := st.keys(ctx, wire.KeyRestAPIsPrefix+"*")
+	apis, err := readAll[storedAPI](ctx, st, wire.KeyRestAPIsPrefix+"*")
 	if err != nil {
 		return 0, nil, err
 	}
 	out := v2Items[v2APIView]{Items: []v2APIView{}}
-	for _, k := range keys {
-		var a storedAPI
-		if _, err := st.get(ctx, k, &a); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		if a.Protocol != "" {
-			out.Items = append(out.Items, s.viewV2API(&a))
+	for i := range apis {
+		if apis[i].Protocol != "" {
+			out.Items = append(out.Items, s.viewV2API(&apis[i]))
 		}
 	}
 	return http.StatusOK, out, nil
@@ -201,16 +187,18 @@ var v2IntegrationTypes = map[string]bool{
 
 // mutateV2 applies fn to an API and writes it back with a revision check.
 func mutateV2(ctx context.Context, st *store, id string, fn func(*storedAPI) error) (*storedAPI, error) {
-	a, rev, err := loadV2API(ctx, st, id)
+	a, err := update(ctx, st, restAPIKey(id), "API", errNoAPI(), func(a *storedAPI) error {
+		if a.Protocol == "" {
+			return errNoAPI()
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+		relinkRoutes(a)
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := fn(a); err != nil {
-		return nil, err
-	}
-	relinkRoutes(a)
-	if _, err := st.update(ctx, wire.KeyRestAPI(a.ID), a, rev); err != nil {
-		return nil, storeErr(err, "API")
 	}
 	if err := autoDeploy(ctx, st, a); err != nil {
 		return nil, err
@@ -483,20 +471,13 @@ func (s *Service) getV2Stages(ctx context.Context, st *store, r *http.Request, _
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyStagesPrefix+a.ID+".*")
+	stages, err := readAll[model.Stage](ctx, st, wire.KeyStagesPrefix+a.ID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
 	out := v2Items[v2StageView]{Items: []v2StageView{}}
-	for _, k := range keys {
-		var sg model.Stage
-		if _, err := st.get(ctx, k, &sg); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
-		out.Items = append(out.Items, viewV2Stage(&sg))
+	for i := range stages {
+		out.Items = append(out.Items, viewV2Stage(&stages[i]))
 	}
 	return http.StatusOK, out, nil
 }
@@ -563,19 +544,12 @@ func (s *Service) getV2Deployments(ctx context.Context, st *store, r *http.Reque
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := st.keys(ctx, wire.KeyDeploymentsPrefix+a.ID+".*")
+	ds, err := readAll[model.Deployment](ctx, st, wire.KeyDeploymentsPrefix+a.ID+".*")
 	if err != nil {
 		return 0, nil, err
 	}
 	out := v2Items[v2DeploymentView]{Items: []v2DeploymentView{}}
-	for _, k := range keys {
-		var d model.Deployment
-		if _, err := st.get(ctx, k, &d); err != nil {
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			return 0, nil, err
-		}
+	for _, d := range ds {
 		out.Items = append(out.Items, v2DeploymentView{DeploymentID: d.ID, DeploymentStatus: "DEPLOYED", Description: d.Description, CreatedDate: d.CreatedDate})
 	}
 	return http.StatusOK, out, nil

@@ -34,6 +34,46 @@ type v2IntegrationResponse struct {
 	TemplateSelectionExpression string            `json:"templateSelectionExpression,omitempty"`
 }
 
+func (rr v2RouteResponse) responseID() string        { return rr.ID }
+func (rr v2RouteResponse) responseKey() string       { return rr.Key }
+func (ir v2IntegrationResponse) responseID() string  { return ir.ID }
+func (ir v2IntegrationResponse) responseKey() string { return ir.Key }
+
+// v2Response is a route or an integration response, kept in a list per route or integration.
+type v2Response interface {
+	responseID() string
+	responseKey() string
+}
+
+// addV2Response appends item to the responses of parent in m unless parent has
+// maxV2Responses already or one with item's key; what names the kind in errors.
+func addV2Response[T v2Response](m *map[string][]T, parent string, item T, what string) error {
+	list := (*m)[parent]
+	if len(list) >= maxV2Responses {
+		return badRequest("too many %ss: at most %d", what, maxV2Responses)
+	}
+	for _, x := range list {
+		if x.responseKey() == item.responseKey() {
+			return conflict("%s with key %s already exists", strings.ToUpper(what[:1])+what[1:], item.responseKey())
+		}
+	}
+	if *m == nil {
+		*m = map[string][]T{}
+	}
+	(*m)[parent] = append(list, item)
+	return nil
+}
+
+// v2ResponseIndex is the index of the response with id in list, or -1.
+func v2ResponseIndex[T v2Response](list []T, id string) int {
+	for i, x := range list {
+		if x.responseID() == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // relinkRoutes refreshes each route's inline integration from the integration it targets, so
 // a deployment snapshot always carries the current integration.
 func relinkRoutes(a *storedAPI) {
@@ -354,59 +394,54 @@ func (s *Service) updateV2Stage(ctx context.Context, st *store, r *http.Request,
 	if err != nil {
 		return 0, nil, err
 	}
-	sg, rev, err := loadStage(ctx, st, a.ID, r.PathValue("stage_name"))
+	sg, err := mutateStage(ctx, st, a.ID, r.PathValue("stage_name"), func(sg *model.Stage) error {
+		if in.DeploymentID != nil {
+			if sg.AutoDeploy && (in.AutoDeploy == nil || *in.AutoDeploy) {
+				return badRequest("Cannot set a deploymentId on a stage with autoDeploy enabled")
+			}
+			if err := deploymentExists(ctx, st, a.ID, *in.DeploymentID); err != nil {
+				return err
+			}
+			sg.DeploymentID = *in.DeploymentID
+		}
+		if in.Description != nil {
+			if len(*in.Description) > 1024 {
+				return badRequest("description is longer than 1024 characters")
+			}
+			sg.Description = *in.Description
+		}
+		for k, v := range in.StageVariables {
+			if sg.Variables == nil {
+				sg.Variables = map[string]string{}
+			}
+			if v == "" {
+				delete(sg.Variables, k)
+				continue
+			}
+			sg.Variables[k] = v
+		}
+		if err := checkVariables(sg.Variables); err != nil {
+			return err
+		}
+		if in.AutoDeploy != nil {
+			sg.AutoDeploy = *in.AutoDeploy
+		}
+		if rs := in.DefaultRouteSettings; rs != nil {
+			if rs.ThrottlingRateLimit < 0 || rs.ThrottlingBurstLimit < 0 {
+				return badRequest("throttling limits must not be negative")
+			}
+			if sg.MethodSettings == nil {
+				sg.MethodSettings = map[string]model.MethodSetting{}
+			}
+			sg.MethodSettings[model.StageDefaults] = model.MethodSetting{
+				ThrottlingRateLimit: rs.ThrottlingRateLimit, ThrottlingBurstLimit: rs.ThrottlingBurstLimit,
+				MetricsEnabled: rs.DetailedMetrics, LoggingLevel: rs.LoggingLevel,
+			}
+		}
+		return applyRouteSettings(sg, in.RouteSettings)
+	})
 	if err != nil {
 		return 0, nil, err
-	}
-	if in.DeploymentID != nil {
-		if sg.AutoDeploy && (in.AutoDeploy == nil || *in.AutoDeploy) {
-			return 0, nil, badRequest("Cannot set a deploymentId on a stage with autoDeploy enabled")
-		}
-		if err := deploymentExists(ctx, st, a.ID, *in.DeploymentID); err != nil {
-			return 0, nil, err
-		}
-		sg.DeploymentID = *in.DeploymentID
-	}
-	if in.Description != nil {
-		if len(*in.Description) > 1024 {
-			return 0, nil, badRequest("description is longer than 1024 characters")
-		}
-		sg.Description = *in.Description
-	}
-	for k, v := range in.StageVariables {
-		if sg.Variables == nil {
-			sg.Variables = map[string]string{}
-		}
-		if v == "" {
-			delete(sg.Variables, k)
-			continue
-		}
-		sg.Variables[k] = v
-	}
-	if err := checkVariables(sg.Variables); err != nil {
-		return 0, nil, err
-	}
-	if in.AutoDeploy != nil {
-		sg.AutoDeploy = *in.AutoDeploy
-	}
-	if rs := in.DefaultRouteSettings; rs != nil {
-		if rs.ThrottlingRateLimit < 0 || rs.ThrottlingBurstLimit < 0 {
-			return 0, nil, badRequest("throttling limits must not be negative")
-		}
-		if sg.MethodSettings == nil {
-			sg.MethodSettings = map[string]model.MethodSetting{}
-		}
-		sg.MethodSettings[model.StageDefaults] = model.MethodSetting{
-			ThrottlingRateLimit: rs.ThrottlingRateLimit, ThrottlingBurstLimit: rs.ThrottlingBurstLimit,
-			MetricsEnabled: rs.DetailedMetrics, LoggingLevel: rs.LoggingLevel,
-		}
-	}
-	if err := applyRouteSettings(sg, in.RouteSettings); err != nil {
-		return 0, nil, err
-	}
-	sg.LastUpdatedDate = time.Now().UTC()
-	if _, err := st.update(ctx, wire.KeyStage(a.ID, sg.StageName), sg, rev); err != nil {
-		return 0, nil, storeErr(err, "stage")
 	}
 	return http.StatusOK, viewV2Stage(sg), nil
 }
@@ -432,14 +467,7 @@ func (s *Service) getV2Deployment(ctx context.Context, st *store, r *http.Reques
 		return 0, nil, err
 	}
 	id := r.PathValue("deployment_id")
-	if !validKeyToken(id) {
-		return 0, nil, notFound("Unable to find Deployment with id '%s'", id)
-	}
-	var d model.Deployment
-	_, err = st.get(ctx, wire.KeyDeployment(a.ID, id), &d)
-	if errors.Is(err, errNotFound) {
-		return 0, nil, notFound("Unable to find Deployment with id '%s'", id)
-	}
+	d, _, err := read[model.Deployment](ctx, st, deploymentKey(a.ID, id), notFound("Unable to find Deployment with id '%s'", id))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -475,20 +503,7 @@ func (s *Service) createV2RouteResponse(ctx context.Context, st *store, r *http.
 		if err != nil {
 			return err
 		}
-		list := a.V2RouteResponses[rt.ID]
-		if len(list) >= maxV2Responses {
-			return badRequest("too many route responses: at most %d", maxV2Responses)
-		}
-		for _, x := range list {
-			if x.Key == rr.Key {
-				return conflict("Route response with key %s already exists", rr.Key)
-			}
-		}
-		if a.V2RouteResponses == nil {
-			a.V2RouteResponses = map[string][]v2RouteResponse{}
-		}
-		a.V2RouteResponses[rt.ID] = append(list, rr)
-		return nil
+		return addV2Response(&a.V2RouteResponses, rt.ID, rr, "route response")
 	})
 	if err != nil {
 		return 0, nil, err
@@ -515,10 +530,8 @@ func routeResponseAt(a *storedAPI, r *http.Request) (string, int, error) {
 		return "", 0, err
 	}
 	id := r.PathValue("route_response_id")
-	for i, x := range a.V2RouteResponses[rt.ID] {
-		if x.ID == id {
-			return rt.ID, i, nil
-		}
+	if i := v2ResponseIndex(a.V2RouteResponses[rt.ID], id); i >= 0 {
+		return rt.ID, i, nil
 	}
 	return "", 0, notFound("Unable to find RouteResponse with id '%s'", id)
 }
@@ -645,20 +658,7 @@ func (s *Service) createV2IntegrationResponse(ctx context.Context, st *store, r 
 		if err != nil {
 			return err
 		}
-		list := a.V2IntegrationResponses[integ.ID]
-		if len(list) >= maxV2Responses {
-			return badRequest("too many integration responses: at most %d", maxV2Responses)
-		}
-		for _, x := range list {
-			if x.Key == ir.Key {
-				return conflict("Integration response with key %s already exists", ir.Key)
-			}
-		}
-		if a.V2IntegrationResponses == nil {
-			a.V2IntegrationResponses = map[string][]v2IntegrationResponse{}
-		}
-		a.V2IntegrationResponses[integ.ID] = append(list, ir)
-		return nil
+		return addV2Response(&a.V2IntegrationResponses, integ.ID, ir, "integration response")
 	})
 	if err != nil {
 		return 0, nil, err
@@ -672,10 +672,8 @@ func integrationResponseV2At(a *storedAPI, r *http.Request) (string, int, error)
 		return "", 0, err
 	}
 	id := r.PathValue("integration_response_id")
-	for i, x := range a.V2IntegrationResponses[integ.ID] {
-		if x.ID == id {
-			return integ.ID, i, nil
-		}
+	if i := v2ResponseIndex(a.V2IntegrationResponses[integ.ID], id); i >= 0 {
+		return integ.ID, i, nil
 	}
 	return "", 0, notFound("Unable to find IntegrationResponse with id '%s'", id)
 }

@@ -259,21 +259,18 @@ func (s *Service) updateRequestValidator(ctx context.Context, st *store, r *http
 			return err
 		}
 		v := &a.RequestValidators[i]
-		for _, p := range ops {
-			var err error
+		if err := applyPatch(ops, func(p patchOp) error {
 			switch p.Path {
 			case "/name":
-				err = patchString(p, &v.Name)
+				return patchString(p, &v.Name)
 			case "/validateRequestBody":
-				err = patchBool(p, &v.ValidateRequestBody)
+				return patchBool(p, &v.ValidateRequestBody)
 			case "/validateRequestParameters":
-				err = patchBool(p, &v.ValidateRequestParameters)
-			default:
-				err = invalidPatchPath(p)
+				return patchBool(p, &v.ValidateRequestParameters)
 			}
-			if err != nil {
-				return err
-			}
+			return invalidPatchPath(p)
+		}); err != nil {
+			return err
 		}
 		if v.Name == "" || len(v.Name) > maxNameLen {
 			return badRequest("name is required (at most %d characters)", maxNameLen)
@@ -401,32 +398,29 @@ func (s *Service) updateAuthorizer(ctx context.Context, st *store, r *http.Reque
 			return err
 		}
 		az := &a.Authorizers[i]
-		for _, p := range ops {
-			var err error
+		if err := applyPatch(ops, func(p patchOp) error {
 			switch p.Path {
 			case "/name":
-				err = patchString(p, &az.Name)
+				return patchString(p, &az.Name)
 			case "/type":
-				err = patchString(p, &az.Type)
+				return patchString(p, &az.Type)
 			case "/authorizerUri":
-				err = patchString(p, &az.AuthorizerURI)
+				return patchString(p, &az.AuthorizerURI)
 			case "/identitySource":
-				err = patchString(p, &az.IdentitySource)
+				return patchString(p, &az.IdentitySource)
 			case "/identityValidationExpression":
-				err = patchString(p, &az.IdentityValidationExpression)
+				return patchString(p, &az.IdentityValidationExpression)
 			case "/authorizerResultTtlInSeconds":
-				n, perr := strconv.Atoi(p.Value)
-				if perr != nil || p.Op != "replace" {
-					err = badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)
-				} else {
-					az.AuthorizerResultTTLInSeconds = &n
+				n, err := strconv.Atoi(p.Value)
+				if err != nil || p.Op != "replace" {
+					return badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)
 				}
-			default:
-				err = invalidPatchPath(p)
+				az.AuthorizerResultTTLInSeconds = &n
+				return nil
 			}
-			if err != nil {
-				return err
-			}
+			return invalidPatchPath(p)
+		}); err != nil {
+			return err
 		}
 		if err := checkAuthorizer(az); err != nil {
 			return err

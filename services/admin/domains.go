@@ -152,19 +152,16 @@ func (s *Service) updateDomainName(ctx context.Context, st *store, r *http.Reque
 		return 0, nil, err
 	}
 	d, err := mutateDomain(ctx, st, r.PathValue("domain_name"), func(d *model.DomainName) error {
-		for _, p := range ops {
-			var err error
+		if err := applyPatch(ops, func(p patchOp) error {
 			switch p.Path {
 			case "/certificateArn", "/regionalCertificateArn":
-				err = patchString(p, &d.CertificateARN)
+				return patchString(p, &d.CertificateARN)
 			case "/securityPolicy":
-				err = patchString(p, &d.SecurityPolicy)
-			default:
-				err = invalidPatchPath(p)
+				return patchString(p, &d.SecurityPolicy)
 			}
-			if err != nil {
-				return err
-			}
+			return invalidPatchPath(p)
+		}); err != nil {
+			return err
 		}
 		switch d.SecurityPolicy {
 		case "", "TLS_1_0", "TLS_1_2":
@@ -338,21 +335,18 @@ func (s *Service) updateBasePathMapping(ctx context.Context, st *store, r *http.
 			return err
 		}
 		m := d.Mappings[i]
-		for _, p := range ops {
-			var err error
+		if err := applyPatch(ops, func(p patchOp) error {
 			switch p.Path {
 			case "/basePath":
-				err = patchString(p, &m.BasePath)
+				return patchString(p, &m.BasePath)
 			case "/restapiId", "/restApiId":
-				err = patchString(p, &m.APIID)
+				return patchString(p, &m.APIID)
 			case "/stage":
-				err = patchString(p, &m.Stage)
-			default:
-				err = invalidPatchPath(p)
+				return patchString(p, &m.Stage)
 			}
-			if err != nil {
-				return err
-			}
+			return invalidPatchPath(p)
+		}); err != nil {
+			return err
 		}
 		if err := replaceMapping(ctx, st, d, i, &m); err != nil {
 			return err

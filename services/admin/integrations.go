@@ -134,10 +134,8 @@ func (s *Service) updateIntegration(ctx context.Context, st *store, r *http.Requ
 			return err
 		}
 		integ := *m.MethodIntegration
-		for _, p := range ops {
-			if err := applyIntegrationPatch(&integ, p); err != nil {
-				return err
-			}
+		if err := applyPatch(ops, func(p patchOp) error { return applyIntegrationPatch(&integ, p) }); err != nil {
+			return err
 		}
 		if err := checkIntegration(&integ); err != nil {
 			return err
@@ -332,10 +330,8 @@ func (s *Service) updateIntegrationResponse(ctx context.Context, st *store, r *h
 		if err != nil {
 			return err
 		}
-		for _, p := range ops {
-			if err := applyIntegrationResponsePatch(&ir, p); err != nil {
-				return err
-			}
+		if err := applyPatch(ops, func(p patchOp) error { return applyIntegrationResponsePatch(&ir, p) }); err != nil {
+			return err
 		}
 		if err := checkIntegrationResponse(&ir); err != nil {
 			return err

@@ -418,10 +418,8 @@ func (s *Service) updateMethod(ctx context.Context, st *store, r *http.Request, 
 		if err != nil {
 			return err
 		}
-		for _, p := range ops {
-			if err := applyMethodPatch(m, p); err != nil {
-				return err
-			}
+		if err := applyPatch(ops, func(p patchOp) error { return applyMethodPatch(m, p) }); err != nil {
+			return err
 		}
 		if !authTypes[m.AuthorizationType] {
 			return badRequest("Invalid authorizationType %q", m.AuthorizationType)

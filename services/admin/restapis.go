@@ -358,10 +358,8 @@ func (s *Service) updateRestAPI(ctx context.Context, st *store, r *http.Request,
 		return 0, nil, err
 	}
 	a, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
-		for _, p := range ops {
-			if err := applyRestAPIPatch(a, p); err != nil {
-				return err
-			}
+		if err := applyPatch(ops, func(p patchOp) error { return applyRestAPIPatch(a, p) }); err != nil {
+			return err
 		}
 		if a.Name == "" || len(a.Name) > maxNameLen {
 			return badRequest("name is required (at most %d characters)", maxNameLen)

@@ -673,6 +673,16 @@ func setStageWebACL(ctx context.Context, st *store, resourceARN, arn string) err
 	if err != nil {
 		return errWAFNonexistent
 	}
+	if arn != "" {
+		// AWS WAF protects REST APIs only: an HTTP or WebSocket API's stage is not a resource.
+		api, _, err := loadAPI(ctx, st, apiID)
+		if err != nil {
+			return errWAFNonexistent
+		}
+		if api.Protocol != "" && api.Protocol != model.ProtocolREST {
+			return wafInvalid("RESOURCE_ARN", resourceARN, "The ARN isn't valid. A valid ARN begins with arn: and includes other information separated by colons or slashes.")
+		}
+	}
 	if sg.WebACLArn == arn {
 		return nil
 	}

@@ -186,6 +186,15 @@ func TestWAFWebACLAssociation(t *testing.T) {
 	e.wafErr(t, "AssociateWebACL", map[string]any{"WebACLArn": acl.Summary.ARN,
 		"ResourceArn": stageARN("eu-west-1", api, "nostage")}, "WAFNonexistentItemException")
 	e.wafOK(t, "AssociateWebACL", map[string]any{"WebACLArn": acl.Summary.ARN, "ResourceArn": stage}, nil)
+	// A WebSocket API's stage, even named the REST way, is not a WAF resource.
+	var ws struct {
+		APIID string `json:"apiId"`
+	}
+	e.must(t, http.StatusCreated, "POST", "/v2/apis", map[string]any{"name": "ws", "protocolType": "WEBSOCKET",
+		"routeSelectionExpression": "$request.body.action"}).json(t, &ws)
+	e.must(t, http.StatusCreated, "POST", "/v2/apis/"+ws.APIID+"/stages", map[string]any{"stageName": "live"})
+	e.wafErr(t, "AssociateWebACL", map[string]any{"WebACLArn": acl.Summary.ARN,
+		"ResourceArn": stageARN("eu-west-1", ws.APIID, "live")}, "WAFInvalidParameterException")
 
 	var sv stageView
 	e.must(t, http.StatusOK, "GET", "/restapis/"+api+"/stages/prod", nil).json(t, &sv)

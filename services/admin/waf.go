@@ -220,21 +220,17 @@ func loadWAF[T wafItem](ctx context.Context, st *store, key string, ref wafRef, 
 	if err := ref.check(); err != nil {
 		return nil, 0, err
 	}
-	var v T
-	rev, err := st.get(ctx, key, &v)
-	if errors.Is(err, errNotFound) {
-		return nil, 0, errWAFNonexistent
-	}
+	v, rev, err := read[T](ctx, st, key, errWAFNonexistent)
 	if err != nil {
 		return nil, 0, err
 	}
-	if name, _, _, _ := itemIdentity(&v); name != ref.Name {
+	if name, _, _, _ := itemIdentity(v); name != ref.Name {
 		return nil, 0, errWAFNonexistent
 	}
 	if lock && ref.LockToken != lockToken(ref.Id, rev) {
 		return nil, 0, errWAFLock
 	}
-	return &v, rev, nil
+	return v, rev, nil
 }
 
 // listWAF lists the records under prefix, sorted by id.

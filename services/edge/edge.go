@@ -78,6 +78,7 @@ type Service struct {
 	hub       *ws.Hub
 	server    *fasthttp.Server
 	client    *fasthttp.Client
+	replies   *replyMux
 	metrics   *metrics
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -109,7 +110,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps.Metrics = prometheus.NewRegistry()
 	}
 	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("service", "edge", "edge_id", cfg.EdgeID),
-		tracer: deps.Tracer.Tracer("github.com/portico/portico/services/edge"), ready: make(chan struct{})}
+		tracer: deps.Tracer.Tracer("github.com/portico/portico/services/edge"), ready: make(chan struct{}),
+		replies: newReplyMux(deps.NATS)}
 	empty := tables{}
 	s.tables.Store(&empty)
 	connectAuth := deps.WebSocketConnectAuth

@@ -185,7 +185,7 @@ func (s *Service) natsRequest(ctx context.Context, r *request, subject string, b
 	msg, nb := s.nativeMsg(r, subject, body)
 	ictx, span := s.startSpan(ctx, r.t.natsSpanName, clientSpanKind)
 	telemetry.Inject(ictx, msg)
-	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(r.t.integration))
+	reply, err := s.replies.request(msg, s.timeout(r.t.integration))
 	nb.release()
 	span.End()
 	return reply, err

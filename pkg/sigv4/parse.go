@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Algorithm is the only signing algorithm supported.
@@ -165,19 +167,7 @@ func (a *authorization) setSignedHeaders(s string) error {
 
 // validHeaderName reports whether s is an RFC 9110 token (or ":authority").
 func validHeaderName(s string) bool {
-	if s == ":authority" {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return s == ":authority" || httpguts.ValidHeaderFieldName(s)
 }
 
 // queryPair is one key=value of a raw query, undecoded.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 var (
@@ -117,7 +119,7 @@ func (a *WebACL) checkCustomResponse(c *CustomResponse) error {
 		return invalid("CUSTOM_RESPONSE", strconv.Itoa(len(c.ResponseHeaders)), fmt.Sprintf("A custom response can have at most %d headers", MaxCustomHeaders))
 	}
 	for _, h := range c.ResponseHeaders {
-		if len(h.Name) > MaxFieldNameLen || !isToken(h.Name) {
+		if len(h.Name) > MaxFieldNameLen || !httpguts.ValidHeaderFieldName(h.Name) {
 			return invalid("CUSTOM_RESPONSE", h.Name, "A response header name must be an HTTP token of 1 to 64 characters")
 		}
 		if len(h.Value) == 0 || len(h.Value) > MaxHeaderValueLen || strings.ContainsAny(h.Value, "\r\n\x00") {
@@ -376,7 +378,7 @@ func fieldValid(f *FieldToMatch) error {
 	}
 	switch {
 	case f.SingleHeader != nil:
-		if len(f.SingleHeader.Name) > MaxFieldNameLen || !isToken(f.SingleHeader.Name) {
+		if len(f.SingleHeader.Name) > MaxFieldNameLen || !httpguts.ValidHeaderFieldName(f.SingleHeader.Name) {
 			return invalid("SINGLE_HEADER", f.SingleHeader.Name, "SingleHeader Name must be an HTTP token of 1 to 64 characters")
 		}
 	case f.SingleQueryArgument != nil:
@@ -408,21 +410,4 @@ func checkVisibility(c *VisibilityConfig) error {
 		return invalid("METRIC_NAME", c.MetricName, "MetricName must match ^[\\w#:\\.\\-/]+$ and be 1 to 255 characters")
 	}
 	return nil
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -46,9 +46,15 @@ func (s *Service) customDomain(host, path string) (apiID, stage, rest string, ok
 
 // watchDomains keeps the custom domain table in step with the config bucket.
 func (s *Service) watchDomains(ctx context.Context, kv jetstream.KeyValue) {
+	s.keepFollowing(ctx, "custom domain names", func(ctx context.Context) error { return s.followDomains(ctx, kv) })
+}
+
+// keepFollowing runs follow (a watch of the config bucket) until ctx is done, starting it again
+// a second after it fails.
+func (s *Service) keepFollowing(ctx context.Context, what string, follow func(context.Context) error) {
 	for ctx.Err() == nil {
-		if err := s.followDomains(ctx, kv); err != nil && ctx.Err() == nil {
-			s.log.Warn("watching custom domain names", "err", err)
+		if err := follow(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("watching the config bucket", "what", what, "err", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):

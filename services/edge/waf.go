@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/valyala/fasthttp"
@@ -84,15 +83,7 @@ func remoteAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 // watchWAF keeps the compiled web ACLs in step with the config bucket; loaded is called once,
 // after the first complete read, so that the edge serves no stage before its firewall.
 func (s *Service) watchWAF(ctx context.Context, kv jetstream.KeyValue, loaded func()) {
-	for ctx.Err() == nil {
-		if err := s.followWAF(ctx, kv, loaded); err != nil && ctx.Err() == nil {
-			s.log.Warn("watching web ACLs", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}
+	s.keepFollowing(ctx, "web ACLs", func(ctx context.Context) error { return s.followWAF(ctx, kv, loaded) })
 }
 
 func (s *Service) followWAF(ctx context.Context, kv jetstream.KeyValue, loaded func()) error {

@@ -34,6 +34,7 @@ func (s *Service) wafAllows(r *request) bool {
 	}
 	if p == nil {
 		s.gatewayError(r, gw.WAFFiltered, "")
+		r.st.requests[classIndex(r.ctx.Response.StatusCode())].Inc()
 		return false
 	}
 	ctx := r.ctx
@@ -48,6 +49,8 @@ func (s *Service) wafAllows(r *request) bool {
 	if !v.Block {
 		return true
 	}
+	// A blocked request never reaches the request span; it still counts in the stage's metrics.
+	defer func() { r.st.requests[classIndex(ctx.Response.StatusCode())].Inc() }()
 	if c := v.Custom; c != nil {
 		ctx.Response.SetStatusCode(c.Status)
 		for _, h := range c.Headers {

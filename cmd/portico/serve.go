@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -131,15 +130,8 @@ func checkFree(flag, addr string) error {
 	return ln.Close()
 }
 
-// defaultGCPercent is serve's garbage collection target when GOGC is unset: a request
-// allocates a few KB that die at once, so collecting 4× less often (heap up to 5× the live
-// set instead of 2×) trades a few MB for less CPU per request. GOGC and GOMEMLIMIT still win.
-const defaultGCPercent = 400
-
 func serve(ctx context.Context, o serveOptions) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
+	runtimeDefaults()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)

@@ -40,7 +40,7 @@ type serveOptions struct {
 	edgeID         string
 	debugAddr      string
 	accountRate    float64
-	natsOverTCP    bool
+	natsInProcess  bool
 	kvReplicas     int
 	jwtAllowHTTP   bool
 	throttleOutage string
@@ -80,7 +80,9 @@ func init() {
 	f.StringVar(&o.edgeID, "edge-id", "", "this edge's id on the bus (default random)")
 	f.Float64Var(&o.accountRate, "account-rate", 10000, "account-wide throttle across all edges, requests/s (0: off)")
 	f.Int64Var(&o.accountBurst, "account-burst", 5000, "account-wide throttle burst")
-	f.BoolVar(&o.natsOverTCP, "nats-over-tcp", false, "reach the embedded NATS server over loopback TCP instead of in memory (for measurements)")
+	f.BoolVar(&o.natsInProcess, "nats-in-process", false, "reach the embedded NATS server in memory instead of over loopback TCP (for measurements; TCP costs less CPU per request)")
+	f.Bool("nats-over-tcp", true, "loopback TCP to the embedded NATS server (the default now)")
+	_ = f.MarkDeprecated("nats-over-tcp", "loopback TCP is the default; --nats-in-process picks the in-memory connection")
 	f.StringVar(&o.tlsAddr, "tls-addr", "", "also serve HTTPS on this address (needs --tls-cert and --tls-key)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) for --tls-addr")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for --tls-addr")
@@ -97,6 +99,7 @@ func init() {
 	f.IntVar(&o.ws.SendQueue, "ws-send-queue", o.ws.SendQueue, "messages queued per WebSocket connection before a slow reader is disconnected")
 	f.StringVar(&o.debugAddr, "debug-addr", "", "serve Prometheus /metrics and /debug/pprof/ on this address (unset: off)")
 	rootCmd.AddCommand(cmd)
+	addConfigFile(cmd, &o)
 }
 
 func parseRoles(list string) (map[string]bool, error) {
@@ -164,8 +167,11 @@ func serve(ctx context.Context, o serveOptions) error {
 			ns.WaitForShutdown()
 		}()
 		natsURL = ns.ClientURL()
-		// the roles in this process reach the embedded server in memory, not over loopback TCP
-		if !o.natsOverTCP {
+		// The roles in this process reach the embedded server over loopback TCP unless
+		// --nats-in-process: net.Pipe hands every write to the server synchronously, so the
+		// server forwards smaller batches to backends. Measured on 2 cores (wrk -t2 -c64,
+		// GET /pets/1): portico + petstore CPU per request 66-69 -> 51-62 µs over TCP.
+		if o.natsInProcess {
 			connOpts = append(connOpts, nats.InProcessServer(ns))
 		}
 		log.Info("embedded NATS server started", "url", natsURL, "store", filepath.Join(o.dataDir, "jetstream"))

@@ -233,16 +233,70 @@ type Stage struct {
 	// WebACLArn is the AWS WAF web ACL associated with the stage (wafv2 AssociateWebACL); the
 	// edge evaluates it before anything else and answers WAF_FILTERED when it blocks.
 	WebACLArn string `json:"webAclArn,omitempty"`
+	// CacheClusterEnabled turns on the stage response cache; CacheClusterSize is its size in
+	// GB, one of AWS's CacheClusterSizes. Each edge caches in its own memory, bounded by the
+	// size and by the edge's own limit.
+	CacheClusterEnabled bool   `json:"cacheClusterEnabled,omitempty"`
+	CacheClusterSize    string `json:"cacheClusterSize,omitempty"`
 }
+
+// CacheClusterSizes are AWS's cacheClusterSize values (GB); DefaultCacheClusterSize is the
+// size of a cache enabled without one.
+var CacheClusterSizes = []string{"0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"}
+
+const DefaultCacheClusterSize = "0.5"
 
 // MethodSetting is AWS's MethodSetting; the key "*/*" holds the stage defaults.
 type MethodSetting struct {
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit,omitempty"`
 	ThrottlingBurstLimit int64   `json:"throttlingBurstLimit,omitempty"`
 	CachingEnabled       bool    `json:"cachingEnabled,omitempty"`
-	CacheTTLInSeconds    int     `json:"cacheTtlInSeconds,omitempty"`
-	MetricsEnabled       bool    `json:"metricsEnabled,omitempty"`
-	LoggingLevel         string  `json:"loggingLevel,omitempty"`
+	// CacheTTLInSeconds nil is AWS's default, DefaultCacheTTLSeconds; 0 turns caching off.
+	CacheTTLInSeconds  *int   `json:"cacheTtlInSeconds,omitempty"`
+	CacheDataEncrypted bool   `json:"cacheDataEncrypted,omitempty"`
+	MetricsEnabled     bool   `json:"metricsEnabled,omitempty"`
+	LoggingLevel       string `json:"loggingLevel,omitempty"`
+	// RequireAuthorizationForCacheControl nil is AWS's default, true: a Cache-Control:
+	// max-age=0 request invalidates its entry only when the caller may
+	// execute-api:InvalidateCache.
+	RequireAuthorizationForCacheControl *bool `json:"requireAuthorizationForCacheControl,omitempty"`
+	// UnauthorizedCacheControlHeaderStrategy is what an unauthorized invalidation gets:
+	// one of the CacheControl* strategies; "" is CacheControlSucceedWithHeader.
+	UnauthorizedCacheControlHeaderStrategy string `json:"unauthorizedCacheControlHeaderStrategy,omitempty"`
+}
+
+// Method cache defaults and bounds (AWS's).
+const (
+	DefaultCacheTTLSeconds = 300
+	MaxCacheTTLSeconds     = 3600
+)
+
+// Strategies of MethodSetting.UnauthorizedCacheControlHeaderStrategy.
+const (
+	CacheControlFail                 = "FAIL_WITH_403"
+	CacheControlSucceedWithHeader    = "SUCCEED_WITH_RESPONSE_HEADER"
+	CacheControlSucceedWithoutHeader = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+)
+
+// CacheTTL is the setting's cache TTL in seconds, AWS's default when unset.
+func (m *MethodSetting) CacheTTL() int {
+	if m.CacheTTLInSeconds == nil {
+		return DefaultCacheTTLSeconds
+	}
+	return *m.CacheTTLInSeconds
+}
+
+// RequiresCacheControlAuth reports whether invalidation needs execute-api:InvalidateCache.
+func (m *MethodSetting) RequiresCacheControlAuth() bool {
+	return m.RequireAuthorizationForCacheControl == nil || *m.RequireAuthorizationForCacheControl
+}
+
+// CacheControlStrategy is the unauthorized-invalidation strategy, AWS's default when unset.
+func (m *MethodSetting) CacheControlStrategy() string {
+	if m.UnauthorizedCacheControlHeaderStrategy == "" {
+		return CacheControlSucceedWithHeader
+	}
+	return m.UnauthorizedCacheControlHeaderStrategy
 }
 
 // StageDefaults is the MethodSettings key of stage-wide settings.

@@ -72,6 +72,12 @@
 // status (absent = 200) and its other headers the response headers. A reply carrying the micro
 // error headers (Nats-Service-Error-Code) maps to that status with a gateway error body.
 //
+// Stage cache. Each edge caches REST responses of stages with cacheClusterEnabled in its own
+// memory. admin's FlushStageCache and FlushStageAuthorizersCache publish a CacheFlush (API,
+// stage, scope "data" or "authorizers") on SubjectCacheFlush; every edge subscribes (no
+// queue group) and empties that stage's response cache, or its cached authorizer decisions.
+// A flush is best effort, as AWS's: an edge that is down holds no cache to flush.
+//
 // WebSockets. The edge holding a socket registers it with a ConnEvent on SubjectConnRegister
 // (and ConnEvent with Kind "disconnect" on close). The connections service keeps the registry in
 // the ConnBucket KV bucket. @connections calls (from any edge, from admin, or from a backend on

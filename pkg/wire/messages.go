@@ -209,6 +209,21 @@ type Invalidation struct {
 	AccessKeyID string `json:"accessKeyId,omitempty"`
 }
 
+// CacheFlush tells every edge to empty a stage's cache: Scope CacheFlushData is the stage
+// response cache (FlushStageCache), CacheFlushAuthorizers the cached authorizer decisions
+// (FlushStageAuthorizersCache).
+type CacheFlush struct {
+	APIID string `json:"apiId"`
+	Stage string `json:"stage"`
+	Scope string `json:"scope"`
+}
+
+// Scopes of a CacheFlush.
+const (
+	CacheFlushData        = "data"
+	CacheFlushAuthorizers = "authorizers"
+)
+
 // LeaseRequest asks ratelimit for up to Want tokens of a bucket.
 type LeaseRequest struct {
 	Key    string  `json:"key"`

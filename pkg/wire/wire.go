@@ -28,6 +28,9 @@ const (
 	SubjectConnManage = Prefix + "connections.manage"
 	// SubjectEdgeHeartbeat carries EdgeHeartbeats (publish, no reply).
 	SubjectEdgeHeartbeat = Prefix + "edge.heartbeat"
+	// SubjectCacheFlush carries CacheFlushes from admin to every edge (publish, no reply;
+	// edges subscribe without a queue group).
+	SubjectCacheFlush = Prefix + "edge.cache.flush"
 
 	// QueueAuthz, QueueRateLimit and QueueConnections are the queue groups the services
 	// subscribe with, so that several instances share the load.

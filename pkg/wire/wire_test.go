@@ -32,6 +32,7 @@ var messages = map[string]any{
 	"connection_info":   &ConnectionInfo{},
 	"delivery":          &Delivery{},
 	"edge_heartbeat":    &EdgeHeartbeat{},
+	"cache_flush":       &CacheFlush{},
 }
 
 // fill sets every field of v to a value derived from its name, so the golden files show every

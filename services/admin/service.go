@@ -285,6 +285,8 @@ func (s *Service) routes() http.Handler {
 	h("GET /restapis/{restapi_id}/stages/{stage_name}", "GetStage", s.getStage)
 	h("PATCH /restapis/{restapi_id}/stages/{stage_name}", "UpdateStage", s.updateStage)
 	h("DELETE /restapis/{restapi_id}/stages/{stage_name}", "DeleteStage", s.deleteStage)
+	h("DELETE /restapis/{restapi_id}/stages/{stage_name}/cache/data", "FlushStageCache", s.flushStageCache)
+	h("DELETE /restapis/{restapi_id}/stages/{stage_name}/cache/authorizers", "FlushStageAuthorizersCache", s.flushStageAuthorizersCache)
 	h("GET /restapis/{restapi_id}/stages/{stage_name}/exports/{export_type}", "GetExport", s.getExport)
 	h("POST /portico/iam/users", "CreateIamUser", s.createIAMUser)
 	h("GET /portico/iam/users", "GetIamUsers", s.getIAMUsers)

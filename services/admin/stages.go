@@ -105,6 +105,8 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 		Description      string            `json:"description"`
 		Variables        map[string]string `json:"variables"`
 		TracingEnabled   *bool             `json:"tracingEnabled"`
+		CacheCluster     *bool             `json:"cacheClusterEnabled"`
+		CacheSize        string            `json:"cacheClusterSize"`
 		CanarySettings   *struct {
 			PercentTraffic         float64           `json:"percentTraffic"`
 			StageVariableOverrides map[string]string `json:"stageVariableOverrides"`
@@ -128,6 +130,9 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 	}
 	if len(in.Description) > maxDescLen || len(in.StageDescription) > maxDescLen {
 		return 0, nil, badRequest("description is longer than %d characters", maxDescLen)
+	}
+	if err := setCacheCluster(&model.Stage{}, nil, in.CacheSize); err != nil {
+		return 0, nil, err
 	}
 	if err := checkVariables(in.Variables); err != nil {
 		return 0, nil, err
@@ -181,6 +186,7 @@ func (s *Service) createDeployment(ctx context.Context, st *store, r *http.Reque
 		if in.TracingEnabled != nil {
 			sg.TracingEnabled = *in.TracingEnabled
 		}
+		_ = setCacheCluster(sg, in.CacheCluster, in.CacheSize) // the size was checked above
 		if rev == 0 {
 			_, err = st.create(ctx, wire.KeyStage(a.ID, sg.StageName), sg)
 		} else {
@@ -234,6 +240,8 @@ func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, b
 		Variables      map[string]string     `json:"variables"`
 		TracingEnabled bool                  `json:"tracingEnabled"`
 		CanarySettings *model.CanarySettings `json:"canarySettings"`
+		CacheCluster   *bool                 `json:"cacheClusterEnabled"`
+		CacheSize      string                `json:"cacheClusterSize"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -270,6 +278,9 @@ func (s *Service) createStage(ctx context.Context, st *store, r *http.Request, b
 		APIID: a.ID, StageName: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
 		Variables: in.Variables, TracingEnabled: in.TracingEnabled, CanarySettings: in.CanarySettings,
 		CreatedDate: now, LastUpdatedDate: now,
+	}
+	if err := setCacheCluster(&sg, in.CacheCluster, in.CacheSize); err != nil {
+		return 0, nil, err
 	}
 	if _, err := st.create(ctx, wire.KeyStage(a.ID, sg.StageName), &sg); err != nil {
 		if errors.Is(err, errConflict) {
@@ -405,6 +416,8 @@ func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp)
 		return nil
 	case p.Path == "/canarySettings" || strings.HasPrefix(p.Path, "/canarySettings/"):
 		return applyCanaryPatch(ctx, st, sg, p)
+	case isCacheClusterPath(p.Path):
+		return applyCacheClusterPatch(sg, p)
 	case p.Op == "copy" && p.Path == "/variables" && p.From == "/canarySettings/stageVariableOverrides":
 		// Promotion: the canary's overrides become the stage's variables.
 		if sg.CanarySettings == nil {
@@ -463,7 +476,10 @@ func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
 		return invalidPatchPath(p)
 	}
 	key := parts[1] + "/" + parts[2]
-	ms := sg.MethodSettings[key]
+	ms, found := sg.MethodSettings[key]
+	if !found {
+		ms = newMethodSetting(sg, key)
+	}
 	badValue := func() error {
 		return badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)
 	}
@@ -480,18 +496,11 @@ func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
 			return badValue()
 		}
 		ms.ThrottlingBurstLimit = v
-	case "caching/enabled":
-		v, err := strconv.ParseBool(p.Value)
-		if err != nil {
+	case "caching/enabled", "caching/ttlInSeconds", "caching/dataEncrypted", "caching/requireAuthorizationForCacheControl",
+		"caching/unauthorizedCacheControlHeaderStrategy":
+		if !applyMethodCachePatch(&ms, parts[4], p.Value) {
 			return badValue()
 		}
-		ms.CachingEnabled = v
-	case "caching/ttlInSeconds":
-		v, err := strconv.Atoi(p.Value)
-		if err != nil || v < 0 || v > 3600 {
-			return badValue()
-		}
-		ms.CacheTTLInSeconds = v
 	case "metrics/enabled":
 		v, err := strconv.ParseBool(p.Value)
 		if err != nil {

@@ -71,6 +71,7 @@ type stageView struct {
 	CreatedDate     int64                        `json:"createdDate"`
 	LastUpdatedDate int64                        `json:"lastUpdatedDate"`
 	CacheCluster    bool                         `json:"cacheClusterEnabled"`
+	CacheSize       string                       `json:"cacheClusterSize,omitempty"`
 	CacheStatus     string                       `json:"cacheClusterStatus"`
 	WebACLArn       string                       `json:"webAclArn,omitempty"`
 }
@@ -81,16 +82,15 @@ type methodSettingView struct {
 	LoggingLevel         string  `json:"loggingLevel,omitempty"`
 	ThrottlingBurstLimit int64   `json:"throttlingBurstLimit"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit"`
-	CachingEnabled       bool    `json:"cachingEnabled"`
-	CacheTTLInSeconds    int     `json:"cacheTtlInSeconds"`
+	methodCacheView
 }
 
 func viewStage(s *model.Stage) stageView {
 	v := stageView{
 		DeploymentID: s.DeploymentID, StageName: s.StageName, Description: s.Description,
 		Variables: s.Variables, TracingEnabled: s.TracingEnabled, CanarySettings: s.CanarySettings,
-		CreatedDate: epoch(s.CreatedDate), LastUpdatedDate: epoch(s.LastUpdatedDate), CacheStatus: "NOT_AVAILABLE",
-		WebACLArn: s.WebACLArn,
+		CreatedDate: epoch(s.CreatedDate), LastUpdatedDate: epoch(s.LastUpdatedDate), CacheStatus: cacheStatus(s),
+		WebACLArn: s.WebACLArn, CacheCluster: s.CacheClusterEnabled, CacheSize: s.CacheClusterSize,
 	}
 	if len(s.MethodSettings) > 0 {
 		v.MethodSettings = make(map[string]methodSettingView, len(s.MethodSettings))
@@ -98,7 +98,7 @@ func viewStage(s *model.Stage) stageView {
 			v.MethodSettings[k] = methodSettingView{
 				MetricsEnabled: m.MetricsEnabled, LoggingLevel: m.LoggingLevel,
 				ThrottlingBurstLimit: m.ThrottlingBurstLimit, ThrottlingRateLimit: m.ThrottlingRateLimit,
-				CachingEnabled: m.CachingEnabled, CacheTTLInSeconds: m.CacheTTLInSeconds,
+				methodCacheView: viewMethodCache(&m),
 			}
 		}
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// WebSocket is the socket hub's configuration.
 	WebSocket ws.Config `yaml:"websocket"`
+	// CacheMaxBytes bounds the memory of this edge's stage cache, all stages together (each
+	// stage is bounded by its cacheClusterSize as well); 0 turns the stage cache off.
+	CacheMaxBytes int64 `yaml:"cache_max_bytes"`
 }
 
 // DefaultConfig returns the defaults.
@@ -61,6 +64,7 @@ func DefaultConfig() Config {
 		AccountID:      "000000000000",
 		AccountBurst:   5000,
 		WebSocket:      ws.DefaultConfig(),
+		CacheMaxBytes:  256 << 20,
 	}
 }
 
@@ -87,6 +91,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AccountRate < 0 || c.AccountBurst < 0 || (c.AccountRate > 0 && c.AccountBurst < 1) {
 		errs = append(errs, fmt.Errorf("edge account_rate %v / account_burst %d: rate >= 0, and burst >= 1 when rate is set", c.AccountRate, c.AccountBurst))
+	}
+	if c.CacheMaxBytes < 0 {
+		errs = append(errs, errors.New("edge cache_max_bytes must be 0 (no stage cache) or more"))
 	}
 	if err := c.TLS.validate(); err != nil {
 		errs = append(errs, err)

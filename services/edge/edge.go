@@ -84,6 +84,7 @@ type Service struct {
 	readyOnce sync.Once
 	addr      atomic.Value // net.Addr once listening
 	tlsAddr   atomic.Value // net.Addr of the TLS listener, when there is one
+	cache     *responseCache
 }
 
 // New validates the configuration and builds the edge. It does no I/O.
@@ -187,6 +188,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.hub.Start(ctx); err != nil {
 		return fmt.Errorf("edge: websocket hub: %w", err)
 	}
+	stopCache, err := s.startCache()
+	if err != nil {
+		return err
+	}
+	defer stopCache()
 	ln := s.deps.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", s.cfg.Addr)

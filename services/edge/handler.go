@@ -175,7 +175,12 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	if !s.throttle(spanCtx, &r) {
 		return
 	}
+	plan, answered := s.cacheLookup(spanCtx, &r)
+	if answered {
+		return
+	}
 	s.integrate(spanCtx, &r)
+	s.cacheStore(&r, plan)
 }
 
 // serverSpanKind is the request span's kind option, made once (it allocates).

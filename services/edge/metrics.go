@@ -5,8 +5,10 @@ import (
 )
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	cacheHits   *prometheus.CounterVec // CacheHitCount
+	cacheMisses *prometheus.CounterVec // CacheMissCount
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -20,8 +22,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Integration latency by API and stage.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"api", "stage"}),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_edge_cache_hits_total",
+			Help: "Requests answered from the stage cache, by API and stage (CacheHitCount).",
+		}, []string{"api", "stage"}),
+		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_edge_cache_misses_total",
+			Help: "Requests of cached methods that the stage cache could not answer, by API and stage (CacheMissCount).",
+		}, []string{"api", "stage"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.cacheHits, m.cacheMisses} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

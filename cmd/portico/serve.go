@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico/portico/pkg/telemetry"
+	"github.com/portico/portico/services/edge"
 	"github.com/portico/portico/services/edge/ws"
 )
 
@@ -50,6 +51,7 @@ type serveOptions struct {
 	tlsKey         string
 	truststore     string
 	accountBurst   int64
+	cacheMaxBytes  int64
 	// edgeListener, when set, is what the edge serves on (tests).
 	edgeListener net.Listener
 	// tracer, when set, replaces the OTLP/no-op provider (tests).
@@ -80,6 +82,7 @@ func init() {
 	f.StringVar(&o.edgeID, "edge-id", "", "this edge's id on the bus (default random)")
 	f.Float64Var(&o.accountRate, "account-rate", 10000, "account-wide throttle across all edges, requests/s (0: off)")
 	f.Int64Var(&o.accountBurst, "account-burst", 5000, "account-wide throttle burst")
+	f.Int64Var(&o.cacheMaxBytes, "cache-max-bytes", edge.DefaultConfig().CacheMaxBytes, "memory one edge gives the stage cache, all stages together (0: no stage cache)")
 	f.BoolVar(&o.natsInProcess, "nats-in-process", false, "reach the embedded NATS server in memory instead of over loopback TCP (for measurements; TCP costs less CPU per request)")
 	f.Bool("nats-over-tcp", true, "loopback TCP to the embedded NATS server (the default now)")
 	_ = f.MarkDeprecated("nats-over-tcp", "loopback TCP is the default; --nats-in-process picks the in-memory connection")

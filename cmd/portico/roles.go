@@ -123,6 +123,7 @@ func buildRoles(o serveOptions, roles map[string]bool, d runtimeDeps) ([]runner,
 		cfg.KVReplicas = o.replicas()
 		if o.ws.MaxFrameBytes != 0 { // tests build serveOptions without flags: keep the defaults
 			cfg.WebSocket = o.ws
+			cfg.CacheMaxBytes = o.cacheMaxBytes
 		}
 		cfg.TLS = edge.TLSConfig{Addr: o.tlsAddr, CertFile: o.tlsCert, KeyFile: o.tlsKey, Truststore: o.truststore}
 		// @connections: the admin credentials always, IAM credentials with execute-api:ManageConnections.

@@ -121,6 +121,14 @@ func (c *responseCache) flush(key string) {
 }
 
 // drop forgets stage key, whose cache was turned off, as AWS deletes the cache cluster.
+// stageCache empties the cache of a stage served with caching turned off, so that turning it
+// on again never serves what was cached before.
+func (s *Service) stageCache(st *stageState) {
+	if s.cache != nil && !st.stage.CacheClusterEnabled && !st.isCanary {
+		s.cache.drop(st.throttleKey)
+	}
+}
+
 func (c *responseCache) drop(key string) {
 	if _, ok := c.stages.Load(key); !ok {
 		return

@@ -361,6 +361,12 @@ func TestStageCacheSizeChange(t *testing.T) {
 	h.deployStage(api, st)
 	expectResp(t, "cache on again", h.do("GET", p, ""), 200, "call 4")
 	expectResp(t, "cached again", h.do("GET", p, ""), 200, "call 4")
+	// Off and on again with no request in between: what was cached before is gone all the same.
+	st.CacheClusterEnabled = false
+	h.deployStage(api, st)
+	st.CacheClusterEnabled = true
+	h.deployStage(api, st)
+	expectResp(t, "off and on without a request", h.do("GET", p, ""), 200, "call 5")
 }
 
 func TestInvalidates(t *testing.T) {

@@ -207,7 +207,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loaded := make(chan struct{})
 	w := &watcher{kv: kv, deploys: map[string]*model.Deployment{}, pending: map[string]jetstream.KeyValueEntry{},
 		swap:    func(t tables) { s.tables.Store(&t) },
-		prepare: func(st *stageState) { s.metrics.prepareStage(st); s.stageLimits(st); s.stageAuth(st) },
+		prepare: func(st *stageState) { s.metrics.prepareStage(st); s.stageLimits(st); s.stageAuth(st); s.stageCache(st) },
 		current: func() tables { return *s.tables.Load() },
 		log:     func(msg string, args ...any) { s.log.Warn(msg, args...) }}
 	watchErr := make(chan error, 1)

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -13,7 +14,13 @@ import (
 // replyMux sends NATS requests whose replies come back on one wildcard subscription
 // (_INBOX.<id>.<n>) and hands each reply to its waiter through a map keyed by n. It does what
 // nats.go's RequestMsg does, without its per-request channel, inbox string and response map
-// under the connection's lock; waiters (a channel and a timer each) are pooled.
+// under the connection's lock; waiters (channels and a timer each) are pooled.
+//
+// Requests are published by one goroutine, in batches: nats.go wakes its flusher on every
+// publish, and the woken goroutine runs as soon as the publisher parks, so requests published
+// each from its own goroutine leave one write (a syscall) apiece. The publisher yields first,
+// so every request made runnable with it queues its message, then publishes them all: one
+// write for the batch.
 type replyMux struct {
 	nc *nats.Conn
 
@@ -23,20 +30,29 @@ type replyMux struct {
 	next    uint64
 	waiters map[uint64]*replyWaiter
 	closed  bool
+
+	pmu     sync.Mutex
+	queue   []*replyWaiter // to publish
+	spare   []*replyWaiter // the publisher's last batch, reused
+	stopped bool
+	kick    chan struct{}
+	stop    chan struct{}
 }
 
 // replyWaiter is one pending request. ch has room for one reply; a nil reply means the
-// subscription closed (the connection did).
+// subscription closed (the connection did). published says the publisher is done with msg.
 type replyWaiter struct {
-	ch    chan *nats.Msg
-	timer *time.Timer
-	reply []byte
+	ch        chan *nats.Msg
+	published chan error
+	msg       *nats.Msg
+	timer     *time.Timer
+	reply     []byte
 }
 
 var replyWaiters = sync.Pool{New: func() any {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &replyWaiter{ch: make(chan *nats.Msg, 1), timer: t, reply: make([]byte, 0, 48)}
+	return &replyWaiter{ch: make(chan *nats.Msg, 1), published: make(chan error, 1), timer: t, reply: make([]byte, 0, 48)}
 }}
 
 // errMuxClosed says the mux's subscription ended with its connection.
@@ -49,7 +65,7 @@ const (
 )
 
 func newReplyMux(nc *nats.Conn) *replyMux {
-	return &replyMux{nc: nc, waiters: map[uint64]*replyWaiter{}}
+	return &replyMux{nc: nc, waiters: map[uint64]*replyWaiter{}, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // start subscribes once, on first use. Lock held.
@@ -68,7 +84,56 @@ func (m *replyMux) start() error {
 	_ = sub.SetPendingLimits(-1, -1)
 	sub.SetClosedHandler(func(string) { m.close() })
 	m.sub, m.prefix = sub, prefix
+	go m.publisher()
 	return nil
+}
+
+// publish hands w.msg to the publisher and waits until it is sent (or failed).
+func (m *replyMux) publish(w *replyWaiter) error {
+	m.pmu.Lock()
+	if m.stopped {
+		m.pmu.Unlock()
+		return nats.ErrConnectionClosed
+	}
+	m.queue = append(m.queue, w)
+	first := len(m.queue) == 1
+	m.pmu.Unlock()
+	if first {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
+	return <-w.published
+}
+
+// publisher sends queued requests in batches until the mux closes.
+func (m *replyMux) publisher() {
+	for {
+		select {
+		case <-m.kick:
+		case <-m.stop:
+			m.pmu.Lock()
+			m.stopped = true
+			batch := m.queue
+			m.queue = nil
+			m.pmu.Unlock()
+			for _, w := range batch {
+				w.published <- nats.ErrConnectionClosed
+			}
+			return
+		}
+		runtime.Gosched() // the requests runnable now queue theirs first
+		m.pmu.Lock()
+		batch := m.queue
+		m.queue = m.spare[:0]
+		m.pmu.Unlock()
+		for _, w := range batch {
+			w.published <- m.nc.PublishMsg(w.msg)
+		}
+		clear(batch)
+		m.spare = batch[:0]
+	}
 }
 
 // deliver hands a reply to its waiter; replies nobody waits for any more are dropped.
@@ -92,6 +157,9 @@ func (m *replyMux) deliver(msg *nats.Msg) {
 // close wakes every waiter once the subscription is gone.
 func (m *replyMux) close() {
 	m.mu.Lock()
+	if !m.closed {
+		close(m.stop)
+	}
 	m.closed = true
 	ws := m.waiters
 	m.waiters = map[uint64]*replyWaiter{}
@@ -122,7 +190,9 @@ func (m *replyMux) request(msg *nats.Msg, timeout time.Duration) (*nats.Msg, err
 	w.reply = strconv.AppendUint(append(w.reply[:0], m.prefix...), n, 10)
 	// nats.go copies the subject while it publishes, so the string may share w.reply.
 	msg.Reply = unsafe.String(&w.reply[0], len(w.reply))
-	err := m.nc.PublishMsg(msg)
+	w.msg = msg
+	err := m.publish(w)
+	w.msg = nil
 	msg.Reply = ""
 	if err != nil {
 		if !m.forget(n, w) {

@@ -97,6 +97,9 @@ func splitHostPort(h string) (string, string, error) {
 
 func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	r := request{ctx: ctx, id: newRequestID()}
+	// Response header names go out as written (x-amzn-RequestId, a Lambda's x-custom), as AWS
+	// sends them, not in fasthttp's canonical form.
+	ctx.Response.Header.DisableNormalizing()
 	ctx.Response.Header.Set("x-amzn-RequestId", r.id)
 	if bytes.HasPrefix(ctx.URI().PathOriginal(), statusPrefix) {
 		s.status(ctx)

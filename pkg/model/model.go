@@ -238,6 +238,17 @@ type Stage struct {
 	// size and by the edge's own limit.
 	CacheClusterEnabled bool   `json:"cacheClusterEnabled,omitempty"`
 	CacheClusterSize    string `json:"cacheClusterSize,omitempty"`
+	// AccessLogSettings, when set, makes every edge write one access log line per request of
+	// the stage, in its $context format (wire.AccessLogSubject).
+	AccessLogSettings *AccessLogSettings `json:"accessLogSettings,omitempty"`
+}
+
+// AccessLogSettings is AWS's AccessLogSettings: where a stage's access log lines go (a CloudWatch
+// Logs log group or Firehose ARN, kept as the lines' destination) and their format, a template of
+// $context variables.
+type AccessLogSettings struct {
+	DestinationARN string `json:"destinationArn,omitempty"`
+	Format         string `json:"format,omitempty"`
 }
 
 // CacheClusterSizes are AWS's cacheClusterSize values (GB); DefaultCacheClusterSize is the

@@ -78,6 +78,11 @@
 // queue group) and empties that stage's response cache, or its cached authorizer decisions.
 // A flush is best effort, as AWS's: an edge that is down holds no cache to flush.
 //
+// Access logs. A stage with accessLogSettings has every edge publish one line per request, in
+// the stage's $context format, on AccessLogSubject(api, stage) with the destination ARN in
+// HeaderLogDestination (publish, no reply; nothing is kept unless a subscriber or a JetStream
+// stream takes them).
+//
 // WebSockets. The edge holding a socket registers it with a ConnEvent on SubjectConnRegister
 // (and ConnEvent with Kind "disconnect" on close). The connections service keeps the registry in
 // the ConnBucket KV bucket. @connections calls (from any edge, from admin, or from a backend on

@@ -42,6 +42,20 @@ const (
 // EdgeDeliverSubject is where the edge with the given id takes Deliveries for its sockets.
 func EdgeDeliverSubject(edgeID string) string { return Prefix + "edge." + edgeID + ".deliver" }
 
+// AccessLogSubject is where edges publish the access log lines of a stage with access logging
+// (no reply): the line is the payload, HeaderLogDestination the stage's destination ARN.
+// Subscribe to AccessLogPrefix + ">" for every stage.
+func AccessLogSubject(apiID, stage string) string {
+	return AccessLogPrefix + apiID + "." + strings.ReplaceAll(stage, "$", "=")
+}
+
+// AccessLogPrefix starts every AccessLogSubject.
+const AccessLogPrefix = Prefix + "logs.access."
+
+// HeaderLogDestination carries an access log line's destination ARN (the stage's
+// accessLogSettings.destinationArn).
+const HeaderLogDestination = "Portico-Log-Destination"
+
 // LambdaSubject is the default subject of an AWS_PROXY integration with a Lambda function.
 func LambdaSubject(functionName string) string { return "lambda." + functionName }
 

@@ -161,3 +161,16 @@ func TestIsReserved(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessLogSubject(t *testing.T) {
+	for _, tt := range []struct{ name, api, stage, want string }{
+		{"plain", "abc123", "prod", "portico.v1.logs.access.abc123.prod"},
+		{"default stage", "abc123", "$default", "portico.v1.logs.access.abc123.=default"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AccessLogSubject(tt.api, tt.stage); got != tt.want || !strings.HasPrefix(got, AccessLogPrefix) {
+				t.Errorf("AccessLogSubject(%q, %q) = %q, want %q", tt.api, tt.stage, got, tt.want)
+			}
+		})
+	}
+}

@@ -35,6 +35,9 @@ type request struct {
 	validationError string
 
 	pathOverride string // HTTP API overwrite:path mapping
+
+	gwType    gw.Type // the gateway response answered, if any ($context.error.* in access logs)
+	gwMessage string
 }
 
 // statusPrefix starts the edge's own endpoints; "@" cannot begin a stage name.
@@ -125,6 +128,9 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		st = st.canary
 	}
 	r.st, r.path = st, path
+	if st.accessLog != nil {
+		defer s.writeAccessLog(&r, time.Now())
+	}
 	if !s.wafAllows(&r) {
 		return
 	}
@@ -216,6 +222,7 @@ func methodString(m []byte) string {
 
 // gatewayError writes a gateway response of type t.
 func (s *Service) gatewayError(r *request, t gw.Type, message string) {
+	r.gwType, r.gwMessage = t, message
 	var custom map[string]model.GatewayResponse
 	if r.st != nil {
 		custom = r.st.api.GatewayResponses

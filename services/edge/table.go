@@ -70,6 +70,7 @@ type stageState struct {
 	policy                 *iampolicy.Policy     // the API's resource policy, parsed once
 	policyBroken           bool                  // a policy that does not parse refuses every request
 	requests               [3]prometheus.Counter // by status class: 2XX, 4XX, 5XX
+	accessLog              *accessLogFormat      // the stage's access log format; nil when off
 }
 
 func (s *stageState) protocol() string {
@@ -85,6 +86,7 @@ func compile(st model.Stage, dep *model.Deployment) (*stageState, error) {
 	s := &stageState{apiID: st.APIID, name: st.StageName, deploymentID: dep.ID, api: &api, stage: st}
 	s.throttleKey = st.APIID + "/" + st.StageName
 	s.apiIDValue, s.stageValue = []string{st.APIID}, []string{st.StageName}
+	s.accessLog = compileAccessLog(st)
 	var errs []error
 	for i := range api.Resources {
 		res := &api.Resources[i]

@@ -49,27 +49,28 @@ type Header struct{ Name, Value string }
 
 // Request is what the gateway knows about one HTTP request, independent of the format.
 type Request struct {
-	Method        string
-	Path          string // below the stage, as received (not decoded), starting with /
-	Resource      string // the resource path template (REST), e.g. /pets/{id}
-	RouteKey      string // "GET /pets/{id}" (HTTP API) or "$default"
-	Stage         string
-	APIID         string
-	AccountID     string
-	ResourceID    string
-	RequestID     string
-	SourceIP      string
-	UserAgent     string
-	Protocol      string // HTTP/1.1
-	DomainName    string // Host
-	Headers       []Header
-	RawQuery      string
-	PathParams    map[string]string
-	StageVars     map[string]string
-	Body          []byte
-	Binary        bool // base64-encode the body
-	PrincipalID   string
-	AuthContext   map[string]string
+	Method       string
+	Path         string // below the stage, as received (not decoded), starting with /
+	Resource     string // the resource path template (REST), e.g. /pets/{id}
+	RouteKey     string // "GET /pets/{id}" (HTTP API) or "$default"
+	Stage        string
+	APIID        string
+	AccountID    string
+	ResourceID   string
+	DeploymentID string
+	RequestID    string
+	SourceIP     string
+	UserAgent    string
+	Protocol     string // HTTP/1.1
+	DomainName   string // Host
+	Headers      []Header
+	RawQuery     string
+	PathParams   map[string]string
+	StageVars    map[string]string
+	Body         []byte
+	Binary       bool // base64-encode the body
+	PrincipalID  string
+	AuthContext  map[string]string
 	// JWT marks AuthContext as a JWT authorizer's claims: payload 2.0 carries them in
 	// requestContext.authorizer.jwt (with Scopes), 1.0 in requestContext.authorizer.claims.
 	JWT           bool
@@ -237,12 +238,14 @@ func EventV2(r *Request) events.APIGatewayV2HTTPRequest {
 	return e
 }
 
-// Marshal builds the event of the given format as JSON.
+// Marshal builds the event of the given format as JSON, member for member as API Gateway
+// writes it (see wire.go): the events types of aws-lambda-go decode it, but encode a missing
+// body as "" and no identity members at all.
 func Marshal(version string, r *Request) ([]byte, error) {
 	if version == V1 {
-		return json.Marshal(EventV1(r))
+		return json.Marshal(wireEventV1(r))
 	}
-	return json.Marshal(EventV2(r))
+	return json.Marshal(wireEventV2(r))
 }
 
 type query struct {

@@ -48,27 +48,28 @@ func payloadVersion(st *stageState, in *model.Integration) string {
 func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request {
 	c := r.ctx
 	lr := &lambdaevent.Request{
-		Method:      string(c.Method()),
-		Path:        r.path,
-		Resource:    r.t.resourcePath,
-		RouteKey:    r.t.routeKey,
-		Stage:       r.st.name,
-		APIID:       r.st.apiID,
-		AccountID:   accountID,
-		ResourceID:  r.t.resourceID,
-		RequestID:   r.id,
-		SourceIP:    c.RemoteIP().String(),
-		UserAgent:   string(c.UserAgent()),
-		Protocol:    "HTTP/1.1",
-		DomainName:  string(c.Host()),
-		RawQuery:    string(c.URI().QueryString()),
-		StageVars:   r.st.stage.Variables,
-		Body:        c.Request.Body(),
-		PrincipalID: r.decision.PrincipalID,
-		AuthContext: r.decision.Context,
-		JWT:         r.t.auth.jwt != nil,
-		Scopes:      r.t.auth.scopes,
-		Time:        time.Now(),
+		Method:       string(c.Method()),
+		Path:         r.path,
+		Resource:     r.t.resourcePath,
+		RouteKey:     r.t.routeKey,
+		Stage:        r.st.name,
+		APIID:        r.st.apiID,
+		AccountID:    accountID,
+		ResourceID:   r.t.resourceID,
+		DeploymentID: r.st.deploymentID,
+		RequestID:    r.id,
+		SourceIP:     c.RemoteIP().String(),
+		UserAgent:    string(c.UserAgent()),
+		Protocol:     "HTTP/1.1",
+		DomainName:   string(c.Host()),
+		RawQuery:     string(c.URI().QueryString()),
+		StageVars:    r.st.stage.Variables,
+		Body:         c.Request.Body(),
+		PrincipalID:  r.decision.PrincipalID,
+		AuthContext:  r.decision.Context,
+		JWT:          r.t.auth.jwt != nil,
+		Scopes:       r.t.auth.scopes,
+		Time:         time.Now(),
 	}
 	if !c.Request.Header.IsHTTP11() {
 		lr.Protocol = "HTTP/1.0"
@@ -85,7 +86,11 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 	if len(r.params) > 0 {
 		lr.PathParams = make(map[string]string, len(r.params))
 		for _, p := range r.params {
-			lr.PathParams[p.Name] = p.Value
+			v := p.Value
+			if strings.Contains(r.t.resourcePath, "{"+p.Name+"+}") {
+				v = strings.TrimSuffix(v, "/") // AWS: /{proxy+} on /a/ is proxy=a, path /a/
+			}
+			lr.PathParams[p.Name] = v
 		}
 	}
 	if len(lr.Body) > 0 {
@@ -114,6 +119,11 @@ func (s *Service) lambdaFailed(r *request) {
 // awsProxy invokes a Lambda function over NATS with the proxy event and maps its response.
 func (s *Service) awsProxy(ctx context.Context, r *request) {
 	in := r.t.integration
+	if r.st.protocol() == model.ProtocolREST && in.HTTPMethod != "" && !strings.EqualFold(in.HTTPMethod, "POST") {
+		// Lambda is invoked with POST: AWS answers any other integration method with a 500
+		s.gatewayError(r, gw.APIConfigurationError, "")
+		return
+	}
 	version := payloadVersion(r.st, in)
 	fn := r.t.lambdaFunction
 	if fn == "" {

@@ -55,7 +55,12 @@ func (dp *dataPlane) compileValidation(api *model.RestAPI, m *model.Method) erro
 			}
 			dp.required = append(dp.required, requiredParam{source: source, name: name})
 		}
-		sort.Slice(dp.required, func(i, j int) bool { return dp.required[i].name < dp.required[j].name })
+		// AWS lists the missing ones in the order of their method.request keys: headers,
+		// then path, then query string, by name within each.
+		sort.Slice(dp.required, func(i, j int) bool {
+			a, b := dp.required[i], dp.required[j]
+			return a.source < b.source || a.source == b.source && a.name < b.name
+		})
 	}
 	if !v.ValidateRequestBody || len(m.RequestModels) == 0 {
 		return nil

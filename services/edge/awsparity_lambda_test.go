@@ -230,3 +230,40 @@ func TestAWSParityLambdaProxyEventV2(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSParityLambdaMalformedResponse: a REST API answers a function error or a response it
+// cannot map with 502 {"message": "Internal server error"} and x-amzn-ErrorType
+// InternalServerErrorException ("Malformed Lambda proxy response").
+func TestAWSParityLambdaMalformedResponse(t *testing.T) {
+	h := newHarness(t)
+	answers := map[string]string{
+		"nostatus":     `{"body":"no status"}`,
+		"objectbody":   `{"statusCode":200,"body":{"a":1}}`,
+		"objectheader": `{"statusCode":200,"headers":{"X-A":{"b":1}},"body":"x"}`,
+		"notjson":      `not json`,
+		"badstatus":    `{"statusCode":"abc","body":"x"}`,
+	}
+	api := restAPI("parity04")
+	for fn, answer := range answers {
+		sub, err := h.nc.Subscribe(wire.LambdaSubject(fn), func(m *nats.Msg) { _ = m.Respond([]byte(answer)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+		api.Resources = append(api.Resources, resource("/"+fn, map[string]model.Method{"GET": {HTTPMethod: "GET", AuthorizationType: "NONE",
+			MethodIntegration: &model.Integration{Type: model.IntegrationAWSProxy, HTTPMethod: "POST", URI: fmtARN(fn)}}}))
+	}
+	h.deploy(api, "s", nil)
+	for fn := range answers {
+		t.Run(fn, func(t *testing.T) {
+			resp := h.do("GET", restPath("parity04", "s", "/"+fn), "")
+			expectResp(t, fn, resp, 502, `{"message":"Internal server error"}`)
+			if got := resp.header.Get("x-amzn-ErrorType"); got != "InternalServerErrorException" {
+				t.Errorf("x-amzn-ErrorType = %q, want InternalServerErrorException", got)
+			}
+			if got := resp.header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("Content-Type = %q, want application/json", got)
+			}
+		})
+	}
+}

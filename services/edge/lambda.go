@@ -105,7 +105,8 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 }
 
 // lambdaFailed answers a function error or a malformed response as AWS: REST 502
-// {"message": "Internal server error"}, HTTP API 500 {"message":"Internal Server Error"}.
+// {"message": "Internal server error"} with x-amzn-ErrorType InternalServerErrorException,
+// HTTP API 500 {"message":"Internal Server Error"}.
 func (s *Service) lambdaFailed(r *request) {
 	if r.st.protocol() == model.ProtocolHTTP {
 		s.gatewayError(r, gw.Default5XX, "Internal Server Error")
@@ -114,6 +115,9 @@ func (s *Service) lambdaFailed(r *request) {
 	}
 	s.gatewayError(r, gw.Default5XX, "Internal server error")
 	r.ctx.Response.SetStatusCode(fasthttp.StatusBadGateway)
+	if len(r.ctx.Response.Header.Peek("x-amzn-ErrorType")) == 0 {
+		r.ctx.Response.Header.Set("x-amzn-ErrorType", "InternalServerErrorException")
+	}
 }
 
 // awsProxy invokes a Lambda function over NATS with the proxy event and maps its response.

@@ -416,6 +416,8 @@ func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp)
 		return nil
 	case p.Path == "/canarySettings" || strings.HasPrefix(p.Path, "/canarySettings/"):
 		return applyCanaryPatch(ctx, st, sg, p)
+	case isAccessLogPath(p.Path):
+		return applyAccessLogPatch(sg, p)
 	case isCacheClusterPath(p.Path):
 		return applyCacheClusterPatch(sg, p)
 	case p.Op == "copy" && p.Path == "/variables" && p.From == "/canarySettings/stageVariableOverrides":

@@ -393,12 +393,13 @@ type v2StageView struct {
 	AutoDeploy           bool                       `json:"autoDeploy"`
 	CreatedDate          time.Time                  `json:"createdDate"`
 	LastUpdatedDate      time.Time                  `json:"lastUpdatedDate"`
+	AccessLogSettings    *model.AccessLogSettings   `json:"accessLogSettings,omitempty"`
 }
 
 func viewV2Stage(sg *model.Stage) v2StageView {
 	v := v2StageView{StageName: sg.StageName, DeploymentID: sg.DeploymentID, Description: sg.Description,
 		StageVariables: sg.Variables, AutoDeploy: sg.AutoDeploy, CreatedDate: sg.CreatedDate, LastUpdatedDate: sg.LastUpdatedDate,
-		RouteSettings: routeSettingsView(sg)}
+		RouteSettings: routeSettingsView(sg), AccessLogSettings: sg.AccessLogSettings}
 	if ms, ok := sg.MethodSettings[model.StageDefaults]; ok {
 		v.DefaultRouteSettings = v2RouteSettings{ThrottlingBurstLimit: ms.ThrottlingBurstLimit, ThrottlingRateLimit: ms.ThrottlingRateLimit,
 			DetailedMetrics: ms.MetricsEnabled, LoggingLevel: ms.LoggingLevel}
@@ -415,8 +416,12 @@ func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request,
 		DefaultRouteSettings *v2RouteSettings           `json:"defaultRouteSettings"`
 		RouteSettings        map[string]v2RouteSettings `json:"routeSettings"`
 		AutoDeploy           bool                       `json:"autoDeploy"`
+		AccessLogSettings    *model.AccessLogSettings   `json:"accessLogSettings"`
 	}
 	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := checkAccessLog(in.AccessLogSettings); err != nil {
 		return 0, nil, err
 	}
 	if !validV2StageName(in.StageName) {
@@ -436,7 +441,8 @@ func (s *Service) createV2Stage(ctx context.Context, st *store, r *http.Request,
 	}
 	now := time.Now().UTC()
 	sg := model.Stage{APIID: a.ID, StageName: in.StageName, DeploymentID: in.DeploymentID, Description: in.Description,
-		Variables: in.StageVariables, AutoDeploy: in.AutoDeploy, CreatedDate: now, LastUpdatedDate: now}
+		Variables: in.StageVariables, AutoDeploy: in.AutoDeploy, CreatedDate: now, LastUpdatedDate: now,
+		AccessLogSettings: in.AccessLogSettings}
 	if in.AutoDeploy && in.DeploymentID == "" && len(a.Routes) > 0 {
 		// An auto-deploy stage starts on a deployment of the API as it is now.
 		d := model.Deployment{ID: newID(), APIID: a.ID, Description: "Automatic deployment", CreatedDate: now, API: a.RestAPI, AutoDeployed: true}

@@ -386,8 +386,12 @@ func (s *Service) updateV2Stage(ctx context.Context, st *store, r *http.Request,
 		AutoDeploy           *bool                      `json:"autoDeploy"`
 		DefaultRouteSettings *v2RouteSettings           `json:"defaultRouteSettings"`
 		RouteSettings        map[string]v2RouteSettings `json:"routeSettings"`
+		AccessLogSettings    *model.AccessLogSettings   `json:"accessLogSettings"`
 	}
 	if err := decodeBody(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := checkAccessLog(in.AccessLogSettings); err != nil {
 		return 0, nil, err
 	}
 	a, _, err := loadV2API(ctx, st, r.PathValue("api_id"))
@@ -395,6 +399,9 @@ func (s *Service) updateV2Stage(ctx context.Context, st *store, r *http.Request,
 		return 0, nil, err
 	}
 	sg, err := mutateStage(ctx, st, a.ID, r.PathValue("stage_name"), func(sg *model.Stage) error {
+		if in.AccessLogSettings != nil {
+			sg.AccessLogSettings = in.AccessLogSettings
+		}
 		if in.DeploymentID != nil {
 			if sg.AutoDeploy && (in.AutoDeploy == nil || *in.AutoDeploy) {
 				return badRequest("Cannot set a deploymentId on a stage with autoDeploy enabled")

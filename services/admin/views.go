@@ -61,19 +61,20 @@ func viewDeployment(d *model.Deployment) deploymentView {
 }
 
 type stageView struct {
-	DeploymentID    string                       `json:"deploymentId"`
-	StageName       string                       `json:"stageName"`
-	Description     string                       `json:"description,omitempty"`
-	MethodSettings  map[string]methodSettingView `json:"methodSettings,omitempty"`
-	Variables       map[string]string            `json:"variables,omitempty"`
-	TracingEnabled  bool                         `json:"tracingEnabled"`
-	CanarySettings  *model.CanarySettings        `json:"canarySettings,omitempty"`
-	CreatedDate     int64                        `json:"createdDate"`
-	LastUpdatedDate int64                        `json:"lastUpdatedDate"`
-	CacheCluster    bool                         `json:"cacheClusterEnabled"`
-	CacheSize       string                       `json:"cacheClusterSize,omitempty"`
-	CacheStatus     string                       `json:"cacheClusterStatus"`
-	WebACLArn       string                       `json:"webAclArn,omitempty"`
+	DeploymentID      string                       `json:"deploymentId"`
+	StageName         string                       `json:"stageName"`
+	Description       string                       `json:"description,omitempty"`
+	MethodSettings    map[string]methodSettingView `json:"methodSettings,omitempty"`
+	Variables         map[string]string            `json:"variables,omitempty"`
+	TracingEnabled    bool                         `json:"tracingEnabled"`
+	CanarySettings    *model.CanarySettings        `json:"canarySettings,omitempty"`
+	CreatedDate       int64                        `json:"createdDate"`
+	LastUpdatedDate   int64                        `json:"lastUpdatedDate"`
+	CacheCluster      bool                         `json:"cacheClusterEnabled"`
+	CacheSize         string                       `json:"cacheClusterSize,omitempty"`
+	CacheStatus       string                       `json:"cacheClusterStatus"`
+	WebACLArn         string                       `json:"webAclArn,omitempty"`
+	AccessLogSettings *model.AccessLogSettings     `json:"accessLogSettings,omitempty"`
 }
 
 // methodSettingView is AWS's MethodSetting field names (model.MethodSetting omits zeros).
@@ -90,7 +91,7 @@ func viewStage(s *model.Stage) stageView {
 		DeploymentID: s.DeploymentID, StageName: s.StageName, Description: s.Description,
 		Variables: s.Variables, TracingEnabled: s.TracingEnabled, CanarySettings: s.CanarySettings,
 		CreatedDate: epoch(s.CreatedDate), LastUpdatedDate: epoch(s.LastUpdatedDate), CacheStatus: cacheStatus(s),
-		WebACLArn: s.WebACLArn, CacheCluster: s.CacheClusterEnabled, CacheSize: s.CacheClusterSize,
+		WebACLArn: s.WebACLArn, AccessLogSettings: s.AccessLogSettings, CacheCluster: s.CacheClusterEnabled, CacheSize: s.CacheClusterSize,
 	}
 	if len(s.MethodSettings) > 0 {
 		v.MethodSettings = make(map[string]methodSettingView, len(s.MethodSettings))

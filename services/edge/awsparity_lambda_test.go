@@ -102,7 +102,11 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 				"requestContext.accountId": accountID, "requestContext.apiId": "parity01",
 				"requestContext.identity.userAgent": "python-requests/testing", "requestContext.identity.sourceIp": "127.0.0.1",
 				"requestContext.identity.accessKey": nil, "requestContext.identity.user": nil, "requestContext.identity.userArn": nil,
-				"headers.User-Agent": "python-requests/testing", "multiValueHeaders.User-Agent": []any{"python-requests/testing"}}},
+				"headers.User-Agent": "python-requests/testing", "multiValueHeaders.User-Agent": []any{"python-requests/testing"},
+				"headers.X-Forwarded-For": "127.0.0.1", "multiValueHeaders.X-Forwarded-For": []any{"127.0.0.1"},
+				"headers.X-Forwarded-Proto": "http"}},
+		{name: "behind a proxy", method: "GET", path: "/proxy-value", hdr: []string{"X-Forwarded-For", "203.0.113.7"},
+			want: map[string]any{"headers.X-Forwarded-For": "203.0.113.7, 127.0.0.1"}},
 		{name: "with trailing slash", method: "GET", path: "/proxy-value/",
 			want: map[string]any{"path": "/proxy-value/", "pathParameters": map[string]any{"proxy": "proxy-value"},
 				"requestContext.path": "/stage/proxy-value/"}},
@@ -115,7 +119,7 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 				"email": "test+alias@gmail.com", "plus": "test alias@gmail.com", "url": "https://www.google.com/",
 				"dateTimeOffset": "2023-06-12T18:05:10.123456 00:00"},
 				"multiValueQueryStringParameters.plus": []any{"test alias@gmail.com"},
-				"pathParameters": map[string]any{"proxy": "proxy-value/api"}}},
+				"pathParameters":                       map[string]any{"proxy": "proxy-value/api"}}},
 		{name: "repeated query parameters and a JSON body", method: "POST",
 			path: "/proxy-value?category=electronics&category=books&price=10&price=20&price=30",
 			body: `{"message": "hello world"}`, hdr: []string{"Content-Type", "application/json;charset=utf-8"},
@@ -265,5 +269,56 @@ func TestAWSParityLambdaMalformedResponse(t *testing.T) {
 				t.Errorf("Content-Type = %q, want application/json", got)
 			}
 		})
+	}
+}
+
+// TestAWSParityLambdaProxyIgnoresRequestParameters: an AWS_PROXY integration does not apply
+// its requestParameters; the event carries the request as sent
+// (test_lambda_aws_proxy_integration_request_data_mapping).
+func TestAWSParityLambdaProxyIgnoresRequestParameters(t *testing.T) {
+	h := newHarness(t)
+	events := rawEvents(t, h.nc, "mapfn")
+	reqParams := map[string]string{
+		"integration.request.header.headerVar":        "method.request.header.foobar",
+		"integration.request.path.qsVar":              "method.request.querystring.testVar",
+		"integration.request.path.pathVar":            "method.request.path.pathVariable",
+		"integration.request.querystring.queryString": "method.request.querystring.testQueryString",
+		"integration.request.querystring.testQs":      "method.request.querystring.testQueryString",
+		"integration.request.querystring.testEmptyQs": "method.request.header.emptyheader",
+	}
+	methodParams := map[string]bool{}
+	for _, v := range reqParams {
+		methodParams[v] = true
+	}
+	api := restAPI("parity05", resource("/{pathVariable}", map[string]model.Method{"ANY": {HTTPMethod: "ANY", AuthorizationType: "NONE",
+		RequestParameters: methodParams,
+		MethodIntegration: &model.Integration{Type: model.IntegrationAWSProxy, HTTPMethod: "POST", URI: fmtARN("mapfn"), RequestParameters: reqParams}}}))
+	h.deploy(api, "test", nil)
+	resp := h.do("POST", restPath("parity05", "test", "/foobar?testQueryString=foo&testVar=bar"), `{"message": "hello world"}`,
+		"Content-Type", "application/json", "Accept", "application/json", "foobar", "mapped-value", "headerVar", "request-value")
+	expectResp(t, "POST /foobar", resp, 200, "ok")
+	ev := recv(t, events)
+	for path, want := range map[string]any{
+		"queryStringParameters":           map[string]any{"testQueryString": "foo", "testVar": "bar"},
+		"multiValueQueryStringParameters": map[string]any{"testQueryString": []any{"foo"}, "testVar": []any{"bar"}},
+		"pathParameters":                  map[string]any{"pathVariable": "foobar"},
+		"path":                            "/foobar", "resource": "/{pathVariable}", "requestContext.path": "/test/foobar",
+		"body": `{"message": "hello world"}`, "isBase64Encoded": false,
+	} {
+		if got, ok := member(ev, path); !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("event %s = %#v (present %v), want %#v", path, got, ok, want)
+		}
+	}
+	headers, _ := ev["headers"].(map[string]any)
+	for name, want := range map[string]string{"headerVar": "request-value", "foobar": "mapped-value"} {
+		var got any
+		for k, v := range headers {
+			if strings.EqualFold(k, name) {
+				got = v
+			}
+		}
+		if got != want {
+			t.Errorf("event header %s = %#v, want %q (the request's, unmapped)", name, got, want)
+		}
 	}
 }

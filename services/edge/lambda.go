@@ -3,6 +3,8 @@ package edge
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,12 +79,32 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 	if r.t.method_ != nil {
 		lr.OperationName = r.t.method_.OperationName
 	}
+	forwardedFor := lr.SourceIP
 	for k, v := range c.Request.Header.All() {
-		if wire.IsReserved(string(k)) {
+		name := string(k)
+		if wire.IsReserved(name) {
 			continue
 		}
-		lr.Headers = append(lr.Headers, lambdaevent.Header{Name: string(k), Value: string(v)})
+		switch {
+		case strings.EqualFold(name, "X-Forwarded-For"):
+			forwardedFor = string(v) + ", " + lr.SourceIP
+			continue
+		case strings.EqualFold(name, "X-Forwarded-Port"), strings.EqualFold(name, "X-Forwarded-Proto"):
+			continue
+		}
+		lr.Headers = append(lr.Headers, lambdaevent.Header{Name: name, Value: string(v)})
 	}
+	// API Gateway adds where the request came from and on which port and scheme it arrived.
+	proto := "http"
+	if c.IsTLS() {
+		proto = "https"
+	}
+	port := ""
+	if tcp, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	lr.Headers = append(lr.Headers, lambdaevent.Header{Name: "X-Forwarded-For", Value: forwardedFor},
+		lambdaevent.Header{Name: "X-Forwarded-Port", Value: port}, lambdaevent.Header{Name: "X-Forwarded-Proto", Value: proto})
 	if len(r.params) > 0 {
 		lr.PathParams = make(map[string]string, len(r.params))
 		for _, p := range r.params {

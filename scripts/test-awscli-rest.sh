@@ -47,6 +47,16 @@ apigw update-stage --rest-api-id "$api" --stage-name dev \
   --patch-operations op=replace,path=/variables/color,value=green op=replace,path=/variables/size,value=xl >/dev/null
 expect "update-stage variables" "$(apigw get-stage --rest-api-id "$api" --stage-name dev --query 'variables.[color,size]' --output text)" "green	xl"
 
+# Access logs: destination and $context format (lines go out on portico.v1.logs.access.>).
+apigw update-stage --rest-api-id "$api" --stage-name dev --patch-operations \
+  'op=replace,path=/accessLogSettings/destinationArn,value=arn:aws:logs:us-east-1:000000000000:log-group:dev-access' \
+  'op=replace,path=/accessLogSettings/format,value=$context.requestId $context.status' >/dev/null
+expect "access log settings" "$(apigw get-stage --rest-api-id "$api" --stage-name dev --query 'accessLogSettings.format' --output text)" \
+  '$context.requestId $context.status'
+expect "invoke with access logs" "$(curl -s "$url/v1/health")" '{"status":"v2"}'
+apigw update-stage --rest-api-id "$api" --stage-name dev --patch-operations op=remove,path=/accessLogSettings >/dev/null
+expect "access logs off" "$(apigw get-stage --rest-api-id "$api" --stage-name dev --query 'accessLogSettings' --output text)" "None"
+
 # Canary: 25% of traffic to a third deployment, with a stage-variable override, then removed.
 apigw update-integration-response --rest-api-id "$api" --resource-id "$hid" --http-method GET --status-code 200 \
   --patch-operations '[{"op":"replace","path":"/responseTemplates/application~1json","value":"{\"status\":\"canary\"}"}]' >/dev/null

@@ -64,6 +64,16 @@ func member(ev map[string]any, path string) (any, bool) {
 	return cur, true
 }
 
+// expectMembers checks members of an event by dotted path (nil: present and null).
+func expectMembers(t *testing.T, ev map[string]any, want map[string]any) {
+	t.Helper()
+	for path, w := range want {
+		if got, ok := member(ev, path); !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("event %s = %#v (present %v), want %#v", path, got, ok, w)
+		}
+	}
+}
+
 // The members AWS writes in every format 1.0 event of a method without an authorizer.
 var (
 	awsEventV1Members = []string{"body", "headers", "httpMethod", "isBase64Encoded", "multiValueHeaders",
@@ -156,16 +166,7 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 			if _, isNumber := rc["requestTimeEpoch"].(float64); !isNumber {
 				t.Errorf("requestContext.requestTimeEpoch = %#v, want a number", rc["requestTimeEpoch"])
 			}
-			for path, want := range tc.want {
-				got, ok := member(ev, path)
-				if !ok {
-					t.Errorf("event %s missing, want %#v", path, want)
-					continue
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("event %s = %#v, want %#v", path, got, want)
-				}
-			}
+			expectMembers(t, ev, tc.want)
 		})
 	}
 }
@@ -217,22 +218,14 @@ func TestAWSParityLambdaProxyEventV2(t *testing.T) {
 	if got := sortedMapKeys(rc); !slices.Equal(got, wantContext) {
 		t.Errorf("requestContext members = %v, want %v", got, wantContext)
 	}
-	for path, want := range map[string]any{"version": "2.0", "routeKey": "GET /plain", "rawPath": "/plain", "rawQueryString": "",
+	expectMembers(t, ev, map[string]any{"version": "2.0", "routeKey": "GET /plain", "rawPath": "/plain", "rawQueryString": "",
 		"isBase64Encoded": false, "requestContext.stage": "$default", "requestContext.domainPrefix": "parity03",
-		"requestContext.http.method": "GET", "requestContext.http.path": "/plain", "requestContext.http.protocol": "HTTP/1.1"} {
-		if got, ok := member(ev, path); !ok || !reflect.DeepEqual(got, want) {
-			t.Errorf("event %s = %#v (present %v), want %#v", path, got, ok, want)
-		}
-	}
+		"requestContext.http.method": "GET", "requestContext.http.path": "/plain", "requestContext.http.protocol": "HTTP/1.1"})
 
 	expectResp(t, "GET /items/7", h.do("GET", "/items/7?a=1&a=2", "", "Host", host, "Cookie", "c=1"), 200, "ok")
 	ev = recv(t, events)
-	for path, want := range map[string]any{"pathParameters": map[string]any{"id": "7"}, "rawQueryString": "a=1&a=2",
-		"queryStringParameters": map[string]any{"a": "1,2"}, "cookies": []any{"c=1"}} {
-		if got, ok := member(ev, path); !ok || !reflect.DeepEqual(got, want) {
-			t.Errorf("event %s = %#v (present %v), want %#v", path, got, ok, want)
-		}
-	}
+	expectMembers(t, ev, map[string]any{"pathParameters": map[string]any{"id": "7"}, "rawQueryString": "a=1&a=2",
+		"queryStringParameters": map[string]any{"a": "1,2"}, "cookies": []any{"c=1"}})
 }
 
 // TestAWSParityLambdaMalformedResponse: a REST API answers a function error or a response it
@@ -298,17 +291,13 @@ func TestAWSParityLambdaProxyIgnoresRequestParameters(t *testing.T) {
 		"Content-Type", "application/json", "Accept", "application/json", "foobar", "mapped-value", "headerVar", "request-value")
 	expectResp(t, "POST /foobar", resp, 200, "ok")
 	ev := recv(t, events)
-	for path, want := range map[string]any{
+	expectMembers(t, ev, map[string]any{
 		"queryStringParameters":           map[string]any{"testQueryString": "foo", "testVar": "bar"},
 		"multiValueQueryStringParameters": map[string]any{"testQueryString": []any{"foo"}, "testVar": []any{"bar"}},
 		"pathParameters":                  map[string]any{"pathVariable": "foobar"},
 		"path":                            "/foobar", "resource": "/{pathVariable}", "requestContext.path": "/test/foobar",
 		"body": `{"message": "hello world"}`, "isBase64Encoded": false,
-	} {
-		if got, ok := member(ev, path); !ok || !reflect.DeepEqual(got, want) {
-			t.Errorf("event %s = %#v (present %v), want %#v", path, got, ok, want)
-		}
-	}
+	})
 	headers, _ := ev["headers"].(map[string]any)
 	for name, want := range map[string]string{"headerVar": "request-value", "foobar": "mapped-value"} {
 		var got any

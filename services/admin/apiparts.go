@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -30,6 +31,9 @@ var modelName = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
 
 // checkSchema requires a JSON object (a JSON Schema draft-04 document).
 func checkSchema(schema string) error {
+	if strings.TrimSpace(schema) == "" {
+		return badRequest("Model schema must have at least 1 property or array items defined")
+	}
 	if len(schema) > maxSchemaLen {
 		return badRequest("Model schema is larger than %d bytes", maxSchemaLen)
 	}
@@ -46,13 +50,19 @@ func findModel(a *model.RestAPI, name string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, notFound("Invalid model name specified: %s", name)
+	return -1, errNoModel(name)
 }
+
+// errNoModel is AWS's 404 for a model, also on one of an unknown API.
+func errNoModel(name string) error { return notFound("Invalid model name specified: %s", name) }
 
 func (s *Service) createModel(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	var m model.Model
 	if err := decodeBody(body, &m); err != nil {
 		return 0, nil, err
+	}
+	if m.Name == "" {
+		return 0, nil, badRequest("Model name must be non-empty")
 	}
 	if !modelName.MatchString(m.Name) {
 		return 0, nil, badRequest("Model name must be alphanumeric: %q", m.Name)
@@ -69,7 +79,7 @@ func (s *Service) createModel(ctx context.Context, st *store, r *http.Request, b
 	m.ID = newID()
 	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
 		if _, err := findModel(a, m.Name); err == nil {
-			return conflict("Another Model with the same name already exists: %s", m.Name)
+			return conflict("Model name already exists for this REST API")
 		}
 		if len(a.Models) >= maxModels {
 			return badRequest("too many models: at most %d", maxModels)
@@ -92,7 +102,7 @@ func (s *Service) getModels(ctx context.Context, st *store, r *http.Request, _ [
 }
 
 func (s *Service) getModel(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	a, _, err := loadAPIOr(ctx, st, r.PathValue("restapi_id"), errNoModel(r.PathValue("model_name")))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -109,24 +119,22 @@ func (s *Service) updateModel(ctx context.Context, st *store, r *http.Request, b
 		return 0, nil, err
 	}
 	var out model.Model
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoModel(r.PathValue("model_name")), func(a *model.RestAPI) error {
 		i, err := findModel(a, r.PathValue("model_name"))
 		if err != nil {
 			return err
 		}
 		m := &a.Models[i]
 		for _, p := range ops {
-			switch p.Path {
-			case "/schema":
-				if err := patchString(p, &m.Schema); err != nil {
-					return err
-				}
-			case "/description":
-				if err := patchString(p, &m.Description); err != nil {
-					return err
-				}
+			switch {
+			case p.Op != "replace":
+				return unsupportedPatch(p)
+			case p.Path == "/schema":
+				m.Schema = p.Value
+			case p.Path == "/description":
+				m.Description = p.Value
 			default:
-				return invalidPatchPath(p)
+				return unsupportedPatch(p, "/description", "/schema")
 			}
 		}
 		if err := checkSchema(m.Schema); err != nil {
@@ -156,29 +164,26 @@ func methodsUsing(a *model.RestAPI, used func(*model.Method) bool) []string {
 }
 
 func (s *Service) deleteModel(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
-		name := r.PathValue("model_name")
+	name := r.PathValue("model_name")
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoModel(name), func(a *model.RestAPI) error {
 		i, err := findModel(a, name)
 		if err != nil {
 			return err
 		}
-		users := methodsUsing(a, func(m *model.Method) bool {
-			for _, n := range m.RequestModels {
-				if n == name {
-					return true
-				}
-			}
+		inRequest := methodsUsing(a, func(m *model.Method) bool { return slices.Contains(slices.Collect(maps.Values(m.RequestModels)), name) })
+		if len(inRequest) > 0 {
+			return conflict("Cannot delete model '%s', is referenced in method request: %s", name, inRequest[0])
+		}
+		inResponse := methodsUsing(a, func(m *model.Method) bool {
 			for _, mr := range m.MethodResponses {
-				for _, n := range mr.ResponseModels {
-					if n == name {
-						return true
-					}
+				if slices.Contains(slices.Collect(maps.Values(mr.ResponseModels)), name) {
+					return true
 				}
 			}
 			return false
 		})
-		if len(users) > 0 {
-			return badRequest("Cannot delete model '%s', is referenced in method request or response: %s", name, strings.Join(users, ", "))
+		if len(inResponse) > 0 {
+			return conflict("Cannot delete model '%s', is referenced in method response: %s", name, inResponse[0])
 		}
 		a.Models = slices.Delete(a.Models, i, i+1)
 		return nil
@@ -197,8 +202,11 @@ func findValidator(a *model.RestAPI, id string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, notFound("Invalid Request Validator identifier specified")
+	return -1, errNoValidator()
 }
+
+// errNoValidator is AWS's 404 for a request validator, also on one of an unknown API.
+func errNoValidator() error { return notFound("Invalid Request Validator identifier specified") }
 
 func (s *Service) createRequestValidator(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	var v model.RequestValidator
@@ -209,7 +217,7 @@ func (s *Service) createRequestValidator(ctx context.Context, st *store, r *http
 		return 0, nil, badRequest("name is required (at most %d characters)", maxNameLen)
 	}
 	v.ID = newID()
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), badRequest("Invalid REST API identifier specified"), func(a *model.RestAPI) error {
 		if len(a.RequestValidators) >= maxValidators {
 			return badRequest("too many request validators: at most %d", maxValidators)
 		}
@@ -236,7 +244,7 @@ func (s *Service) getRequestValidators(ctx context.Context, st *store, r *http.R
 }
 
 func (s *Service) getRequestValidator(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	a, _, err := loadAPI(ctx, st, r.PathValue("restapi_id"))
+	a, _, err := loadAPIOr(ctx, st, r.PathValue("restapi_id"), errNoValidator())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -253,26 +261,34 @@ func (s *Service) updateRequestValidator(ctx context.Context, st *store, r *http
 		return 0, nil, err
 	}
 	var out model.RequestValidator
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoValidator(), func(a *model.RestAPI) error {
 		i, err := findValidator(a, r.PathValue("requestvalidator_id"))
 		if err != nil {
 			return err
 		}
 		v := &a.RequestValidators[i]
 		if err := applyPatch(ops, func(p patchOp) error {
+			if p.Op != "replace" {
+				return unsupportedPatch(p)
+			}
 			switch p.Path {
 			case "/name":
-				return patchString(p, &v.Name)
+				v.Name = p.Value
 			case "/validateRequestBody":
-				return patchBool(p, &v.ValidateRequestBody)
+				v.ValidateRequestBody = strings.EqualFold(p.Value, "true")
 			case "/validateRequestParameters":
-				return patchBool(p, &v.ValidateRequestParameters)
+				v.ValidateRequestParameters = strings.EqualFold(p.Value, "true")
+			default:
+				return unsupportedPatch(p, "/name", "/validateRequestParameters", "/validateRequestBody")
 			}
-			return invalidPatchPath(p)
+			return nil
 		}); err != nil {
 			return err
 		}
-		if v.Name == "" || len(v.Name) > maxNameLen {
+		if v.Name == "" {
+			return badRequest("Request Validator name cannot be blank")
+		}
+		if len(v.Name) > maxNameLen {
 			return badRequest("name is required (at most %d characters)", maxNameLen)
 		}
 		out = *v
@@ -285,7 +301,7 @@ func (s *Service) updateRequestValidator(ctx context.Context, st *store, r *http
 }
 
 func (s *Service) deleteRequestValidator(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoValidator(), func(a *model.RestAPI) error {
 		id := r.PathValue("requestvalidator_id")
 		i, err := findValidator(a, id)
 		if err != nil {

@@ -37,7 +37,8 @@ func TestModelsValidatorsAuthorizers(t *testing.T) {
 		"requestModels": map[string]string{"application/json": "Pet"},
 	})
 	a, _ := e.restAPI(t, api)
-	if len(a.Models) != 1 || len(a.RequestValidators) != 1 || len(a.Authorizers) != 1 {
+	// AWS gives every API it creates the models Empty and Error.
+	if len(a.Models) != 3 || len(a.RequestValidators) != 1 || len(a.Authorizers) != 1 {
 		t.Errorf("stored parts = %d models, %d validators, %d authorizers", len(a.Models), len(a.RequestValidators), len(a.Authorizers))
 	}
 
@@ -46,7 +47,7 @@ func TestModelsValidatorsAuthorizers(t *testing.T) {
 	e.must(t, http.StatusOK, "PATCH", base+"/requestvalidators/"+v.ID, map[string]any{"patchOperations": []patchOp{{Op: "replace", Path: "/validateRequestParameters", Value: "true"}}})
 	e.must(t, http.StatusOK, "PATCH", base+"/authorizers/"+az.ID, map[string]any{"patchOperations": []patchOp{{Op: "replace", Path: "/authorizerResultTtlInSeconds", Value: "0"}}})
 	a, _ = e.restAPI(t, api)
-	if a.Models[0].Schema != `{"type":"object"}` || !a.RequestValidators[0].ValidateRequestParameters || *a.Authorizers[0].AuthorizerResultTTLInSeconds != 0 {
+	if a.Models[2].Name != "Pet" || a.Models[2].Schema != `{"type":"object"}` || !a.RequestValidators[0].ValidateRequestParameters || *a.Authorizers[0].AuthorizerResultTTLInSeconds != 0 {
 		t.Errorf("after updates: %+v %+v %+v", a.Models[0], a.RequestValidators[0], a.Authorizers[0])
 	}
 
@@ -80,7 +81,7 @@ func TestAPIPartsBadInput(t *testing.T) {
 	}{
 		{"model name", "POST", base + "/models", map[string]any{"name": "a-b", "schema": `{}`}, 400, "alphanumeric"},
 		{"model schema", "POST", base + "/models", map[string]any{"name": "X", "schema": `[1`}, 400, "schema"},
-		{"duplicate model", "POST", base + "/models", map[string]any{"name": "Pet", "schema": `{}`}, 409, "Pet"},
+		{"duplicate model", "POST", base + "/models", map[string]any{"name": "Pet", "schema": `{}`}, 409, "Model name already exists"}, // AWS names no model
 		{"unknown model", "GET", base + "/models/Nope", nil, 404, "Nope"},
 		{"model patch path", "PATCH", base + "/models/Pet", map[string]any{"patchOperations": []patchOp{{Op: "replace", Path: "/name", Value: "X"}}}, 400, "/name"},
 		{"validator name", "POST", base + "/requestvalidators", map[string]any{}, 400, "name"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an AWS REST-JSON error: a status, the x-amzn-ErrorType and a public message.
@@ -27,6 +28,23 @@ func badRequest(format string, args ...any) *apiError {
 func conflict(format string, args ...any) *apiError {
 	return &apiError{http.StatusConflict, "ConflictException", fmt.Sprintf(format, args...)}
 }
+
+// unsupportedPatch is AWS's answer to a patch operation on a path it does not take: for a
+// replace, the paths that can be replaced (when given); for another op, a hint to choose one.
+func unsupportedPatch(p patchOp, replaceable ...string) error {
+	if p.Op == "replace" && len(replaceable) > 0 {
+		return badRequest("Invalid patch path  '%s' specified for op 'replace'. Must be one of: [%s]", p.Path, strings.Join(replaceable, ", "))
+	}
+	return badRequest("Invalid patch path  '%s' specified for op '%s'. Please choose supported operations", p.Path, p.Op)
+}
+
+// errOnlyReplace is AWS's answer to an op other than replace on a scalar path.
+func errOnlyReplace() error {
+	return badRequest("Invalid patch operation specified. Must be one of: [replace]")
+}
+
+// badPatchPath is AWS's short answer for a path that names no member (or a whole map).
+func badPatchPath(path string) error { return badRequest("Invalid patch path %s", path) }
 
 var (
 	errTooLarge = &apiError{http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Request body is too large"}

@@ -23,9 +23,14 @@ const (
 
 // mutateREST applies fn to a REST API and writes it back with a revision check.
 func mutateREST(ctx context.Context, st *store, id string, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
-	return update(ctx, st, restAPIKey(id), "API", errNoAPI(), func(a *model.RestAPI) error {
+	return mutateRESTOr(ctx, st, id, errNoAPI(id), fn)
+}
+
+// mutateRESTOr is mutateREST answering missing when there is no such REST API.
+func mutateRESTOr(ctx context.Context, st *store, id string, missing error, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
+	return update(ctx, st, restAPIKey(id), "API", missing, func(a *model.RestAPI) error {
 		if a.Protocol != "" {
-			return errNoAPI()
+			return missing
 		}
 		return fn(a)
 	})
@@ -75,7 +80,7 @@ func (s *Service) createResource(ctx context.Context, st *store, r *http.Request
 			return err
 		}
 		if strings.HasSuffix(parent.PathPart, "+}") {
-			return badRequest("A greedy path variable resource cannot have child resources")
+			return badRequest("Cannot create a child of a resource with a greedy path variable: %s", parent.PathPart)
 		}
 		if len(a.Resources) >= maxResources {
 			return badRequest("too many resources: at most %d", maxResources)
@@ -140,7 +145,7 @@ func (s *Service) deleteResource(ctx context.Context, st *store, r *http.Request
 	return http.StatusAccepted, nil, nil
 }
 
-// updateResource supports replace /pathPart (the paths below follow).
+// updateResource supports replace /pathPart and /parentId (the paths below follow).
 func (s *Service) updateResource(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	ops, err := decodePatch(body)
 	if err != nil {
@@ -153,26 +158,38 @@ func (s *Service) updateResource(ctx context.Context, st *store, r *http.Request
 			return err
 		}
 		for _, p := range ops {
-			if p.Path != "/pathPart" || p.Op != "replace" || res.Path == "/" {
-				return invalidPatchPath(p)
+			if p.Op != "replace" || p.Path != "/pathPart" && p.Path != "/parentId" || res.Path == "/" {
+				return unsupportedPatch(p, "/parentId", "/pathPart")
 			}
-			if !validPathPart(p.Value) {
-				return badRequest("Invalid path part %q", p.Value)
+			part, parentID := res.PathPart, res.ParentID
+			if p.Path == "/pathPart" {
+				if !validPathPart(p.Value) {
+					return badRequest("Invalid path part %q", p.Value)
+				}
+				part = p.Value
+			} else {
+				parentID = p.Value
 			}
-			parent, err := findResource(a, res.ParentID)
+			parent, err := findResource(a, parentID)
 			if err != nil {
 				return err
 			}
-			oldPath, newPath := res.Path, childPath(parent.Path, p.Value)
+			if descendants(a, res.ID)[parent.ID] {
+				return badRequest("Resources cannot be cyclical.")
+			}
+			if strings.HasSuffix(parent.PathPart, "+}") {
+				return badRequest("Cannot create a child of a resource with a greedy path variable: %s", parent.PathPart)
+			}
+			oldPath, newPath := res.Path, childPath(parent.Path, part)
 			for _, x := range a.Resources {
 				if x.Path == newPath && x.ID != res.ID {
-					return conflict("Another resource with the same parent already has this name: %s", p.Value)
+					return conflict("Another resource with the same parent already has this name: %s", part)
 				}
 			}
 			for i := range a.Resources {
 				x := &a.Resources[i]
 				if x.ID == res.ID {
-					x.PathPart = p.Value
+					x.PathPart, x.ParentID = part, parent.ID
 				}
 				if x.Path == oldPath || strings.HasPrefix(x.Path, oldPath+"/") {
 					x.Path = newPath + strings.TrimPrefix(x.Path, oldPath)
@@ -232,28 +249,26 @@ func (s *Service) putMethod(ctx context.Context, st *store, r *http.Request, bod
 		return 0, nil, err
 	}
 	verb := strings.ToUpper(r.PathValue("http_method"))
-	if !restMethods[verb] {
-		return 0, nil, badRequest("Invalid HTTP method %q", r.PathValue("http_method"))
-	}
-	if !authTypes[in.AuthorizationType] {
-		return 0, nil, badRequest("Invalid authorizationType %q: want NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS", in.AuthorizationType)
-	}
-	if len(in.RequestParameters) > maxParamEntries || len(in.RequestModels) > maxParamEntries {
-		return 0, nil, badRequest("too many request parameters or models: at most %d", maxParamEntries)
-	}
-	for k := range in.RequestParameters {
-		if !validMethodRequestParam(k) {
-			return 0, nil, badRequest("Invalid mapping expression specified: %s", k)
-		}
-	}
 	m := model.Method{
 		HTTPMethod: verb, AuthorizationType: in.AuthorizationType, AuthorizerID: in.AuthorizerID, APIKeyRequired: in.APIKeyRequired,
 		OperationName: in.OperationName, RequestParameters: in.RequestParameters, RequestModels: in.RequestModels,
 		RequestValidatorID: in.RequestValidatorID, AuthorizationScopes: in.AuthorizationScopes,
 	}
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, _, _, err := methodAt(a, r, false)
 		if err != nil {
+			return err
+		}
+		if !restMethods[verb] {
+			return badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+		}
+		if !authTypes[m.AuthorizationType] {
+			return badRequest("Invalid authorizationType %q: want NONE, AWS_IAM, CUSTOM or COGNITO_USER_POOLS", m.AuthorizationType)
+		}
+		if len(m.RequestParameters) > maxParamEntries || len(m.RequestModels) > maxParamEntries {
+			return badRequest("too many request parameters or models: at most %d", maxParamEntries)
+		}
+		if err := checkRequestParams(m.RequestParameters); err != nil {
 			return err
 		}
 		if err := checkMethodRefs(a, &m); err != nil {
@@ -277,20 +292,44 @@ func validMethodRequestParam(k string) bool {
 	return false
 }
 
-// checkMethodRefs verifies that the authorizer and request validator a method names exist.
+// checkRequestParams validates a method's request parameter names: each a method.request
+// expression, and a name used once across querystring, header and path.
+func checkRequestParams(params map[string]bool) error {
+	seen := map[string]bool{}
+	for k := range params {
+		if !validMethodRequestParam(k) {
+			return badRequest("Invalid mapping expression specified: %s", k)
+		}
+		name := k[strings.LastIndex(k, ".")+1:]
+		if seen[name] {
+			return badRequest("Parameter names must be unique across querystring, header and path")
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// errNoResource is AWS's 404 for a resource, also its answer on a method of an unknown API.
+func errNoResource() error { return notFound("Invalid Resource identifier specified") }
+
+// checkMethodRefs verifies that the authorizer, request validator and models a method names
+// exist. AWS keeps an authorizer id only on a CUSTOM or COGNITO_USER_POOLS method: on another
+// it drops it unchecked.
 func checkMethodRefs(a *model.RestAPI, m *model.Method) error {
-	if m.AuthorizerID != "" {
+	if m.AuthorizationType == model.AuthCustom || m.AuthorizationType == model.AuthCognito {
 		found := false
 		for _, au := range a.Authorizers {
 			found = found || au.ID == m.AuthorizerID
 		}
 		if !found {
-			return badRequest("Invalid authorizer ID specified")
+			return badRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
 		}
+	} else {
+		m.AuthorizerID = ""
 	}
-	if m.AuthorizationType == model.AuthCustom || m.AuthorizationType == model.AuthCognito {
-		if m.AuthorizerID == "" {
-			return badRequest("Invalid authorizer ID specified")
+	for _, name := range m.RequestModels {
+		if _, err := findModel(a, name); err != nil {
+			return badRequest("Invalid model identifier specified: %s", name)
 		}
 	}
 	if m.RequestValidatorID != "" {
@@ -413,7 +452,7 @@ func (s *Service) updateMethod(ctx context.Context, st *store, r *http.Request, 
 		return 0, nil, err
 	}
 	var out model.Method
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := methodAt(a, r, true)
 		if err != nil {
 			return err
@@ -423,6 +462,9 @@ func (s *Service) updateMethod(ctx context.Context, st *store, r *http.Request, 
 		}
 		if !authTypes[m.AuthorizationType] {
 			return badRequest("Invalid authorizationType %q", m.AuthorizationType)
+		}
+		if err := checkRequestParams(m.RequestParameters); err != nil {
+			return err
 		}
 		if err := checkMethodRefs(a, m); err != nil {
 			return err
@@ -437,29 +479,44 @@ func (s *Service) updateMethod(ctx context.Context, st *store, r *http.Request, 
 	return http.StatusOK, out, nil
 }
 
+// applyMethodPatch applies one UpdateMethod operation as AWS does: its scalars take only
+// replace (a boolean is true only for "true"), its maps one escaped key each.
 func applyMethodPatch(m *model.Method, p patchOp) error {
-	switch p.Path {
-	case "/authorizationType":
-		return patchString(p, &m.AuthorizationType)
-	case "/authorizerId":
-		return patchString(p, &m.AuthorizerID)
-	case "/apiKeyRequired":
-		return patchBool(p, &m.APIKeyRequired)
-	case "/operationName":
-		return patchString(p, &m.OperationName)
-	case "/requestValidatorId":
-		return patchString(p, &m.RequestValidatorID)
+	scalar := map[string]*string{"/authorizationType": &m.AuthorizationType, "/authorizerId": &m.AuthorizerID,
+		"/operationName": &m.OperationName, "/requestValidatorId": &m.RequestValidatorID}
+	if dst, ok := scalar[p.Path]; ok || p.Path == "/apiKeyRequired" {
+		if p.Op != "replace" {
+			return errOnlyReplace()
+		}
+		if ok {
+			*dst = p.Value
+		} else {
+			m.APIKeyRequired = strings.EqualFold(p.Value, "true")
+		}
+		return nil
 	}
-	if ok, err := patchBoolMap(p, "/requestParameters/", &m.RequestParameters); ok {
-		if err == nil && p.Op != "remove" && !validMethodRequestParam(pointerToken(strings.TrimPrefix(p.Path, "/requestParameters/"))) {
-			return invalidPatchPath(p)
+	if key, ok := mapKey(p.Path, "/requestParameters/"); ok {
+		_, err := patchBoolMap(p, "/requestParameters/", &m.RequestParameters)
+		if err == nil && p.Op != "remove" && !validMethodRequestParam(key) {
+			return badPatchPath(p.Path)
 		}
 		return err
 	}
-	if ok, err := patchMap(p, "/requestModels/", &m.RequestModels); ok {
+	if _, ok := mapKey(p.Path, "/requestModels/"); ok {
+		_, err := patchMap(p, "/requestModels/", &m.RequestModels)
 		return err
 	}
-	return invalidPatchPath(p)
+	return badPatchPath(p.Path)
+}
+
+// mapKey returns the unescaped key of a patch path prefix/{key}; false when path is not one
+// (no key, or a key with an unescaped "/").
+func mapKey(path, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", false
+	}
+	return pointerToken(rest), true
 }
 
 // validStatusCode accepts AWS's [1-5]\d\d.

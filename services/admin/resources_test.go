@@ -162,7 +162,7 @@ func TestResourceTreeBadInput(t *testing.T) {
 		{"delete root", "DELETE", "/restapis/" + api + "/resources/" + root, nil, 400, "BadRequestException", "root"},
 		{"bad auth type", "PUT", base, map[string]any{"authorizationType": "MAGIC"}, 400, "BadRequestException", "authorizationType"},
 		{"custom without authorizer", "PUT", base, map[string]any{"authorizationType": "CUSTOM"}, 400, "BadRequestException", "authorizer"},
-		{"bad http method", "PUT", "/restapis/" + api + "/resources/" + res.ID + "/methods/FETCH", map[string]any{"authorizationType": "NONE"}, 400, "BadRequestException", "FETCH"},
+		{"bad http method", "PUT", "/restapis/" + api + "/resources/" + res.ID + "/methods/FETCH", map[string]any{"authorizationType": "NONE"}, 400, "BadRequestException", "Invalid HttpMethod specified"},
 		{"bad request parameter", "PUT", base, map[string]any{"authorizationType": "NONE", "requestParameters": map[string]bool{"query.q": true}}, 400, "BadRequestException", "query.q"},
 		{"unknown method", "GET", "/restapis/" + api + "/resources/" + res.ID + "/methods/POST", nil, 404, "NotFoundException", "Method identifier"},
 		{"integration type", "PUT", base + "/integration", map[string]any{"type": "SOAP"}, 400, "BadRequestException", "SOAP"},

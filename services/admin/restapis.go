@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,9 +15,24 @@ import (
 
 // Bounds of a REST API's fields.
 const (
-	maxNameLen = 1024
-	maxDescLen = 4096
+	maxNameLen         = 1024
+	maxDescLen         = 4096
+	maxCompressionSize = 10485760
 )
+
+func errCompressionSize() error {
+	return badRequest("Invalid minimum compression size, must be between 0 and %d", maxCompressionSize)
+}
+
+// defaultModels are the models AWS gives every API it creates.
+func defaultModels() []model.Model {
+	return []model.Model{
+		{ID: newID(), Name: "Empty", ContentType: "application/json", Description: "This is a default empty schema model",
+			Schema: "{\n  \"$schema\": \"http://json-schema.org/draft-04/schema#\",\n  \"title\" : \"Empty Schema\",\n  \"type\" : \"object\"\n}"},
+		{ID: newID(), Name: "Error", ContentType: "application/json", Description: "This is a default error schema model",
+			Schema: "{\n  \"$schema\" : \"http://json-schema.org/draft-04/schema#\",\n  \"title\" : \"Error Schema\",\n  \"type\" : \"object\",\n  \"properties\" : {\n    \"message\" : { \"type\" : \"string\" }\n  }\n}"},
+	}
+}
 
 // decodeBody decodes a JSON request body strictly into v; an empty body leaves v as is.
 func decodeBody(body []byte, v any) error {
@@ -31,34 +47,55 @@ func decodeBody(body []byte, v any) error {
 
 // loadAPI reads an API or answers AWS's 404.
 func loadAPI(ctx context.Context, st *store, id string) (*model.RestAPI, uint64, error) {
-	return read[model.RestAPI](ctx, st, restAPIKey(id), errNoAPI())
+	return loadAPIOr(ctx, st, id, errNoAPI(id))
+}
+
+// loadAPIOr reads an API or answers missing (some operations answer another 404 or a 400).
+func loadAPIOr(ctx context.Context, st *store, id string, missing error) (*model.RestAPI, uint64, error) {
+	return read[model.RestAPI](ctx, st, restAPIKey(id), missing)
 }
 
 // restAPIKey is the key of an API of either protocol ("" for an id that cannot be one).
 func restAPIKey(id string) string { return tokenKey(wire.KeyRestAPI(id), id) }
 
-func errNoAPI() error { return notFound("Invalid API identifier specified") }
+// errNoAPI is AWS's 404 for an API id that names none: it quotes the account and the id.
+func errNoAPI(id string) error {
+	return notFound("Invalid API identifier specified %s:%s", iamAccountForARN, id)
+}
 
 func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	if r.URL.Query().Get("mode") == "import" {
 		return s.importRestAPI(ctx, st, body)
 	}
 	var in struct {
-		Name             string            `json:"name"`
-		Description      string            `json:"description"`
-		Version          string            `json:"version"`
-		BinaryMediaTypes []string          `json:"binaryMediaTypes"`
-		APIKeySource     string            `json:"apiKeySource"`
-		Policy           string            `json:"policy"`
-		Tags             map[string]string `json:"tags"`
+		Name                   string            `json:"name"`
+		Description            *string           `json:"description"`
+		Version                string            `json:"version"`
+		BinaryMediaTypes       []string          `json:"binaryMediaTypes"`
+		APIKeySource           string            `json:"apiKeySource"`
+		Policy                 string            `json:"policy"`
+		Tags                   map[string]string `json:"tags"`
+		MinimumCompressionSize *int              `json:"minimumCompressionSize"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
 	}
+	if in.Description != nil && *in.Description == "" {
+		return 0, nil, badRequest("Description cannot be an empty string")
+	}
+	if n := in.MinimumCompressionSize; n != nil {
+		if err := patchCompressionSize(patchOp{Op: "replace", Value: strconv.Itoa(*n)}); err != nil {
+			return 0, nil, err
+		}
+	}
+	desc := ""
+	if in.Description != nil {
+		desc = *in.Description
+	}
 	if in.Name == "" || len(in.Name) > maxNameLen {
 		return 0, nil, badRequest("name is required (at most %d characters)", maxNameLen)
 	}
-	if len(in.Description) > maxDescLen {
+	if len(desc) > maxDescLen {
 		return 0, nil, badRequest("description is longer than %d characters", maxDescLen)
 	}
 	switch in.APIKeySource {
@@ -67,10 +104,10 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 		return 0, nil, badRequest("Invalid apiKeySource %q", in.APIKeySource)
 	}
 	a := model.RestAPI{
-		ID: newID(), Name: in.Name, Description: in.Description, Version: in.Version,
+		ID: newID(), Name: in.Name, Description: desc, Version: in.Version,
 		CreatedDate: time.Now().UTC(), BinaryMediaTypes: in.BinaryMediaTypes, APIKeySource: in.APIKeySource,
 		Policy: in.Policy, Tags: in.Tags,
-		Resources: []model.Resource{{ID: newID(), Path: "/"}},
+		Resources: []model.Resource{{ID: newID(), Path: "/"}}, Models: defaultModels(),
 	}
 	if _, err := st.create(ctx, wire.KeyRestAPI(a.ID), &a); err != nil {
 		return 0, nil, storeErr(err, "API")
@@ -289,7 +326,7 @@ func findResource(a *model.RestAPI, id string) (*model.Resource, error) {
 			return &a.Resources[i], nil
 		}
 	}
-	return nil, notFound("Invalid Resource identifier specified")
+	return nil, errNoResource()
 }
 
 func (s *Service) getResources(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
@@ -377,7 +414,11 @@ func (s *Service) updateRestAPI(ctx context.Context, st *store, r *http.Request,
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, viewRestAPI(a), nil
+	v := viewRestAPI(a)
+	if v.Tags == nil {
+		v.Tags = &map[string]string{} // AWS's update answer always carries tags
+	}
+	return http.StatusOK, v, nil
 }
 
 func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
@@ -392,6 +433,10 @@ func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
 		return patchString(p, &a.APIKeySource)
 	case "/policy":
 		return patchString(p, &a.Policy)
+	case "/binaryMediaTypes":
+		return badPatchPath(p.Path)
+	case "/minimumCompressionSize":
+		return patchCompressionSize(p)
 	}
 	if rest, ok := strings.CutPrefix(p.Path, "/binaryMediaTypes/"); ok && rest != "" {
 		mt := pointerToken(rest)
@@ -418,4 +463,21 @@ func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
 		return nil
 	}
 	return invalidPatchPath(p)
+}
+
+// patchCompressionSize validates a minimumCompressionSize patch as AWS does. Portico's edge
+// does not compress, so it keeps no size: clearing it ("" or no value) is accepted, setting
+// one is refused rather than stored and ignored.
+func patchCompressionSize(p patchOp) error {
+	if p.Op != "replace" {
+		return errOnlyReplace()
+	}
+	if p.Value == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(p.Value)
+	if err != nil || n < 0 || n > maxCompressionSize {
+		return errCompressionSize()
+	}
+	return badRequest("minimumCompressionSize is not supported: Portico does not compress responses")
 }

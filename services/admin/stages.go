@@ -391,9 +391,7 @@ func (s *Service) updateStage(ctx context.Context, st *store, r *http.Request, b
 	return http.StatusOK, viewStage(sg), nil
 }
 
-func invalidPatchPath(p patchOp) error {
-	return badRequest("Invalid patch path '%s' specified for op '%s'", p.Path, p.Op)
-}
+func invalidPatchPath(p patchOp) error { return unsupportedPatch(p) }
 
 func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp) error {
 	switch {
@@ -416,10 +414,10 @@ func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp)
 		return nil
 	case p.Path == "/canarySettings" || strings.HasPrefix(p.Path, "/canarySettings/"):
 		return applyCanaryPatch(ctx, st, sg, p)
-	case isAccessLogPath(p.Path):
-		return applyAccessLogPatch(sg, p)
 	case isCacheClusterPath(p.Path):
 		return applyCacheClusterPatch(sg, p)
+	case isAccessLogPath(p.Path):
+		return applyAccessLogPatch(sg, p)
 	case p.Op == "copy" && p.Path == "/variables" && p.From == "/canarySettings/stageVariableOverrides":
 		// Promotion: the canary's overrides become the stage's variables.
 		if sg.CanarySettings == nil {

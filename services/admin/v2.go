@@ -41,9 +41,9 @@ type storedAPI struct {
 }
 
 func loadV2API(ctx context.Context, st *store, id string) (*storedAPI, uint64, error) {
-	a, rev, err := read[storedAPI](ctx, st, restAPIKey(id), errNoAPI())
+	a, rev, err := read[storedAPI](ctx, st, restAPIKey(id), errNoAPI(id))
 	if err == nil && a.Protocol == "" {
-		return nil, 0, errNoAPI()
+		return nil, 0, errNoAPI(id)
 	}
 	return a, rev, err
 }
@@ -187,9 +187,9 @@ var v2IntegrationTypes = map[string]bool{
 
 // mutateV2 applies fn to an API and writes it back with a revision check.
 func mutateV2(ctx context.Context, st *store, id string, fn func(*storedAPI) error) (*storedAPI, error) {
-	a, err := update(ctx, st, restAPIKey(id), "API", errNoAPI(), func(a *storedAPI) error {
+	a, err := update(ctx, st, restAPIKey(id), "API", errNoAPI(id), func(a *storedAPI) error {
 		if a.Protocol == "" {
-			return errNoAPI()
+			return errNoAPI(id)
 		}
 		if err := fn(a); err != nil {
 			return err

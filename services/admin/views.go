@@ -10,24 +10,32 @@ import (
 // The AWS response shapes. Timestamps are epoch seconds, as AWS's REST-JSON sends them.
 
 type restAPIView struct {
-	ID                       string            `json:"id"`
-	Name                     string            `json:"name"`
-	Description              string            `json:"description,omitempty"`
-	CreatedDate              int64             `json:"createdDate"`
-	Version                  string            `json:"version,omitempty"`
-	BinaryMediaTypes         []string          `json:"binaryMediaTypes,omitempty"`
-	APIKeySource             string            `json:"apiKeySource"`
-	EndpointConfiguration    endpointConfig    `json:"endpointConfiguration"`
-	Policy                   string            `json:"policy,omitempty"`
-	Tags                     map[string]string `json:"tags,omitempty"`
-	RootResourceID           string            `json:"rootResourceId,omitempty"`
-	DisableExecuteAPI        bool              `json:"disableExecuteApiEndpoint"`
-	ProtocolType             string            `json:"protocolType,omitempty"`
-	RouteSelectionExpression string            `json:"routeSelectionExpression,omitempty"`
+	ID                    string         `json:"id"`
+	Name                  string         `json:"name"`
+	Description           string         `json:"description,omitempty"`
+	CreatedDate           int64          `json:"createdDate"`
+	Version               string         `json:"version,omitempty"`
+	BinaryMediaTypes      []string       `json:"binaryMediaTypes,omitempty"`
+	APIKeySource          string         `json:"apiKeySource"`
+	EndpointConfiguration endpointConfig `json:"endpointConfiguration"`
+	Policy                string         `json:"policy,omitempty"`
+	// Tags is a pointer so that an update's answer can carry AWS's "tags": {} while a create
+	// or get without tags omits the member, as AWS does.
+	Tags                     *map[string]string `json:"tags,omitempty"`
+	RootResourceID           string             `json:"rootResourceId,omitempty"`
+	DisableExecuteAPI        bool               `json:"disableExecuteApiEndpoint"`
+	ProtocolType             string             `json:"protocolType,omitempty"`
+	RouteSelectionExpression string             `json:"routeSelectionExpression,omitempty"`
 }
 
 type endpointConfig struct {
-	Types []string `json:"types"`
+	IPAddressType string   `json:"ipAddressType,omitempty"`
+	Types         []string `json:"types"`
+}
+
+// defaultEndpoint is AWS's endpoint configuration of an API created without one.
+func defaultEndpoint() endpointConfig {
+	return endpointConfig{IPAddressType: "ipv4", Types: []string{"EDGE"}}
 }
 
 func epoch(t time.Time) int64 { return t.Unix() }
@@ -36,8 +44,11 @@ func viewRestAPI(a *model.RestAPI) restAPIView {
 	v := restAPIView{
 		ID: a.ID, Name: a.Name, Description: a.Description, CreatedDate: epoch(a.CreatedDate),
 		Version: a.Version, BinaryMediaTypes: a.BinaryMediaTypes, APIKeySource: a.APIKeySource,
-		EndpointConfiguration: endpointConfig{Types: []string{"REGIONAL"}}, Policy: a.Policy, Tags: a.Tags,
+		EndpointConfiguration: defaultEndpoint(), Policy: a.Policy,
 		ProtocolType: a.Protocol, RouteSelectionExpression: a.RouteSelectionExpression,
+	}
+	if len(a.Tags) > 0 {
+		v.Tags = &a.Tags
 	}
 	if v.APIKeySource == "" {
 		v.APIKeySource = "HEADER"

@@ -1,0 +1,479 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// AWS parity of the REST control plane: each test replays a scenario AWS answered in
+// LocalStack's AWS-validated snapshot tests (tests/aws/services/apigateway/
+// test_apigateway_api.snapshot.json) and asserts the recorded answer: status, members present
+// and absent, defaults, x-amzn-ErrorType and message. Ids, dates and ARNs differ by nature and
+// are not compared; the recordings' account 111111111111 is Portico's iamAccountForARN.
+
+// wantError asserts an AWS error answer.
+func wantError(t *testing.T, r response, status int, typ, msg string) {
+	t.Helper()
+	if r.status != status || r.errorType() != typ || r.message(t) != msg {
+		t.Errorf("got %d %s %s, want %d %s {\"message\":%q}", r.status, r.errorType(), r.body, status, typ, msg)
+	}
+}
+
+// members decodes a JSON object answer and asserts its member names are exactly want.
+func members(t *testing.T, r response, want ...string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.json(t, &m)
+	var got []string
+	for k := range m {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("members %v, want %v (%s)", got, want, r.body)
+	}
+	return m
+}
+
+// jsonEq reports whether v marshals to the same JSON as want.
+func jsonEq(t *testing.T, v any, want string) bool {
+	t.Helper()
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(want), &b); err != nil {
+		t.Fatalf("bad want %s: %v", want, err)
+	}
+	ga, _ := json.Marshal(a)
+	gb, _ := json.Marshal(b)
+	return string(ga) == string(gb)
+}
+
+func wantJSON(t *testing.T, what string, v any, want string) {
+	t.Helper()
+	if !jsonEq(t, v, want) {
+		got, _ := json.Marshal(v)
+		t.Errorf("%s = %s, want %s", what, got, want)
+	}
+}
+
+func patch(ops ...map[string]string) map[string]any {
+	return map[string]any{"patchOperations": ops}
+}
+
+func pop(o, path, value string) map[string]string {
+	m := map[string]string{"op": o, "path": path}
+	if value != "" || o == "replace" {
+		m["value"] = value
+	}
+	return m
+}
+
+// noValue is a patch operation without a value member.
+func noValue(o, path string) map[string]string { return map[string]string{"op": o, "path": path} }
+
+type parityAPI struct {
+	id, root string
+}
+
+func (e *env) newAPI(t *testing.T, body map[string]any) (parityAPI, map[string]any) {
+	t.Helper()
+	if body == nil {
+		body = map[string]any{"name": "parity"}
+	}
+	r := e.must(t, http.StatusCreated, "POST", "/restapis", body)
+	var m map[string]any
+	r.json(t, &m)
+	id, _ := m["id"].(string)
+	root, _ := m["rootResourceId"].(string)
+	return parityAPI{id, root}, m
+}
+
+func notFoundAPI(id string) string {
+	return "Invalid API identifier specified " + iamAccountForARN + ":" + id
+}
+
+var restAPIMembers = []string{"apiKeySource", "createdDate", "disableExecuteApiEndpoint", "endpointConfiguration", "id", "name", "rootResourceId"}
+
+func TestParityRestAPI(t *testing.T) {
+	e := newEnv(t)
+
+	t.Run("create only name", func(t *testing.T) {
+		r := e.must(t, http.StatusCreated, "POST", "/restapis", map[string]any{"name": "n1"})
+		m := members(t, r, restAPIMembers...)
+		wantJSON(t, "apiKeySource", m["apiKeySource"], `"HEADER"`)
+		wantJSON(t, "disableExecuteApiEndpoint", m["disableExecuteApiEndpoint"], `false`)
+		wantJSON(t, "endpointConfiguration", m["endpointConfiguration"], `{"ipAddressType":"ipv4","types":["EDGE"]}`)
+		if _, ok := m["createdDate"].(float64); !ok {
+			t.Errorf("createdDate %v is not a number", m["createdDate"])
+		}
+	})
+	t.Run("create with description version empty binary media", func(t *testing.T) {
+		r := e.must(t, http.StatusCreated, "POST", "/restapis", map[string]any{"name": "n2", "description": "this is my api", "version": "v1", "binaryMediaTypes": []string{}})
+		members(t, r, append(restAPIMembers, "description", "version")...)
+	})
+	t.Run("create with binary media and tags", func(t *testing.T) {
+		r := e.must(t, http.StatusCreated, "POST", "/restapis", map[string]any{"name": "n3", "binaryMediaTypes": []string{"image/png"}, "tags": map[string]string{"MY_TAG1": "MY_VALUE1"}})
+		m := members(t, r, append(restAPIMembers, "binaryMediaTypes", "tags")...)
+		wantJSON(t, "tags", m["tags"], `{"MY_TAG1":"MY_VALUE1"}`)
+		g := e.must(t, http.StatusOK, "GET", "/restapis/"+m["id"].(string), nil)
+		members(t, g, append(restAPIMembers, "binaryMediaTypes", "tags")...)
+	})
+	t.Run("create with empty description", func(t *testing.T) {
+		wantError(t, e.do(t, "POST", "/restapis", map[string]any{"name": "n4", "description": ""}), 400, "BadRequestException", "Description cannot be an empty string")
+	})
+	t.Run("create with negative compression size", func(t *testing.T) {
+		wantError(t, e.do(t, "POST", "/restapis", map[string]any{"name": "n5", "minimumCompressionSize": -1}), 400, "BadRequestException", "Invalid minimum compression size, must be between 0 and 10485760")
+	})
+	t.Run("get unknown", func(t *testing.T) {
+		wantError(t, e.do(t, "GET", "/restapis/api_id", nil), 404, "NotFoundException", notFoundAPI("api_id"))
+	})
+	t.Run("update unknown", func(t *testing.T) {
+		wantError(t, e.do(t, "PATCH", "/restapis/api_id", patch(pop("replace", "/apiKeySource", "AUTHORIZER"))), 404, "NotFoundException", notFoundAPI("api_id"))
+	})
+	t.Run("delete answers 202", func(t *testing.T) {
+		a, _ := e.newAPI(t, nil)
+		r := e.must(t, http.StatusAccepted, "DELETE", "/restapis/"+a.id, nil)
+		if len(r.body) != 0 {
+			t.Errorf("delete body %s, want none", r.body)
+		}
+		wantError(t, e.do(t, "DELETE", "/restapis/"+a.id, nil), 404, "NotFoundException", notFoundAPI(a.id))
+	})
+}
+
+func TestParityUpdateRestAPI(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, map[string]any{"name": "u", "description": "this is my api"})
+	path := "/restapis/" + a.id
+
+	r := e.must(t, http.StatusOK, "PATCH", path, patch(noValue("add", "/binaryMediaTypes/image~1png"), noValue("add", "/binaryMediaTypes/image~1jpeg")))
+	m := members(t, r, append(restAPIMembers, "binaryMediaTypes", "description", "tags")...)
+	wantJSON(t, "binaryMediaTypes", m["binaryMediaTypes"], `["image/png","image/jpeg"]`)
+	wantJSON(t, "tags", m["tags"], `{}`)
+
+	r = e.must(t, http.StatusOK, "PATCH", path, patch(pop("replace", "/binaryMediaTypes/image~1png", "image/gif")))
+	m = members(t, r, append(restAPIMembers, "binaryMediaTypes", "description", "tags")...)
+	wantJSON(t, "binaryMediaTypes", m["binaryMediaTypes"], `["image/jpeg","image/gif"]`)
+
+	r = e.must(t, http.StatusOK, "PATCH", path, patch(noValue("remove", "/binaryMediaTypes/image~1gif"), noValue("remove", "/description")))
+	m = members(t, r, append(restAPIMembers, "binaryMediaTypes", "tags")...)
+	wantJSON(t, "binaryMediaTypes", m["binaryMediaTypes"], `["image/jpeg"]`)
+
+	tests := []struct {
+		name string
+		ops  map[string]any
+		msg  string
+	}{
+		{"add base path", patch(pop("add", "/binaryMediaTypes", "image/gif")), "Invalid patch path /binaryMediaTypes"},
+		{"replace base path", patch(pop("replace", "/binaryMediaTypes", "image/gif")), "Invalid patch path /binaryMediaTypes"},
+		{"remove base path", patch(noValue("remove", "/binaryMediaTypes")), "Invalid patch path /binaryMediaTypes"},
+		{"negative compression", patch(pop("replace", "/minimumCompressionSize", "-1")), "Invalid minimum compression size, must be between 0 and 10485760"},
+		{"string compression", patch(pop("replace", "/minimumCompressionSize", "test")), "Invalid minimum compression size, must be between 0 and 10485760"},
+		{"add compression", patch(pop("add", "/minimumCompressionSize", "10")), "Invalid patch operation specified. Must be one of: [replace]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, e.do(t, "PATCH", path, tc.ops), 400, "BadRequestException", tc.msg)
+		})
+	}
+}
+
+var resourceMembers = []string{"id", "parentId", "path", "pathPart"}
+
+func TestParityResources(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	base := "/restapis/" + a.id + "/resources/"
+
+	var list struct {
+		Items []map[string]any `json:"item"`
+	}
+	e.must(t, http.StatusOK, "GET", "/restapis/"+a.id+"/resources", nil).json(t, &list)
+	if len(list.Items) != 1 || !jsonEq(t, list.Items[0], `{"id":"`+a.root+`","path":"/"}`) {
+		t.Errorf("root resources = %v, want only {id, path: /}", list.Items)
+	}
+
+	create := func(parent, part string) map[string]any {
+		t.Helper()
+		return members(t, e.must(t, http.StatusCreated, "POST", base+parent, map[string]string{"pathPart": part}), resourceMembers...)
+	}
+	pets := create(a.root, "pets")
+	petsID := pets["id"].(string)
+	wantJSON(t, "create pets", []any{pets["parentId"], pets["path"], pets["pathPart"]}, `["`+a.root+`","/pets","pets"]`)
+	sub := create(petsID, "subpets")
+	subID := sub["id"].(string)
+	wantJSON(t, "subpets path", sub["path"], `"/pets/subpets"`)
+	child := create(subID, "pets")
+	childID := child["id"].(string)
+
+	tests := []struct {
+		name, id string
+		ops      map[string]any
+		status   int
+		typ, msg string
+	}{
+		{"nonexistent resource", "fake-resource", patch(pop("replace", "/pathPart", "dogs")), 404, "NotFoundException", "Invalid Resource identifier specified"},
+		{"invalid path", petsID, patch(pop("replace", "/invalid", "dogs")), 400, "BadRequestException", "Invalid patch path  '/invalid' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"},
+		{"invalid parent id", petsID, patch(pop("replace", "/parentId", "fake-parent-id")), 404, "NotFoundException", "Invalid Resource identifier specified"},
+		{"existing future sibling", childID, patch(pop("replace", "/parentId", a.root)), 409, "ConflictException", "Another resource with the same parent already has this name: pets"},
+		{"cyclical", petsID, patch(pop("replace", "/parentId", subID)), 400, "BadRequestException", "Resources cannot be cyclical."},
+		{"remove unsupported", subID, patch(noValue("remove", "/pathPart")), 400, "BadRequestException", "Invalid patch path  '/pathPart' specified for op 'remove'. Please choose supported operations"},
+		{"add unsupported", subID, patch(pop("add", "/pathPart", "added-pets")), 400, "BadRequestException", "Invalid patch path  '/pathPart' specified for op 'add'. Please choose supported operations"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, e.do(t, "PATCH", base+tc.id, tc.ops), tc.status, tc.typ, tc.msg)
+		})
+	}
+
+	e.must(t, http.StatusAccepted, "DELETE", base+childID, nil)
+	moved := members(t, e.must(t, http.StatusOK, "PATCH", base+subID, patch(pop("replace", "/parentId", a.root))), resourceMembers...)
+	wantJSON(t, "moved", []any{moved["parentId"], moved["path"]}, `["`+a.root+`","/subpets"]`)
+	wantError(t, e.do(t, "PATCH", base+subID, patch(pop("replace", "/pathPart", "pets"))), 409, "ConflictException", "Another resource with the same parent already has this name: pets")
+
+	renamed := members(t, e.must(t, http.StatusOK, "PATCH", base+petsID, patch(pop("replace", "/pathPart", "dogs"))), resourceMembers...)
+	wantJSON(t, "renamed path", renamed["path"], `"/dogs"`)
+	e.must(t, http.StatusAccepted, "DELETE", base+petsID, nil)
+	e.must(t, http.StatusOK, "GET", base+subID, nil)
+
+	t.Run("delete removes children", func(t *testing.T) {
+		p := create(a.root, "parent")["id"].(string)
+		c := create(p, "child")["id"].(string)
+		e.must(t, http.StatusAccepted, "DELETE", base+p, nil)
+		wantError(t, e.do(t, "DELETE", base+c, nil), 404, "NotFoundException", "Invalid Resource identifier specified")
+	})
+	t.Run("wrong parent", func(t *testing.T) {
+		wantError(t, e.do(t, "POST", base+"fake-resource-id", map[string]string{"pathPart": "subpets"}), 404, "NotFoundException", "Invalid Resource identifier specified")
+	})
+	t.Run("proxy validation", func(t *testing.T) {
+		proxy := create(a.root, "{proxy+}")["id"].(string)
+		wantError(t, e.do(t, "POST", base+a.root, map[string]string{"pathPart": "{dynamic}"}), 400, "BadRequestException", "A sibling ({proxy+}) of this resource already has a variable path part -- only one is allowed")
+		for _, part := range []string{"child", "{child}"} {
+			wantError(t, e.do(t, "POST", base+proxy, map[string]string{"pathPart": part}), 400, "BadRequestException", "Cannot create a child of a resource with a greedy path variable: {proxy+}")
+		}
+		parent := create(a.root, "parent2")["id"].(string)
+		greedy := create(parent, "{child+}")
+		wantJSON(t, "greedy path", greedy["path"], `"/parent2/{child+}"`)
+	})
+}
+
+var methodMembers = []string{"apiKeyRequired", "authorizationType", "httpMethod"}
+
+func TestParityMethods(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	m := "/restapis/" + a.id + "/resources/" + a.root + "/methods/"
+
+	t.Run("lifecycle", func(t *testing.T) {
+		r := e.must(t, http.StatusCreated, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE"})
+		got := members(t, r, methodMembers...)
+		wantJSON(t, "put method", got, `{"apiKeyRequired":false,"authorizationType":"NONE","httpMethod":"ANY"}`)
+		members(t, e.must(t, http.StatusOK, "GET", m+"ANY", nil), methodMembers...)
+		if r := e.must(t, http.StatusNoContent, "DELETE", m+"ANY", nil); len(r.body) != 0 {
+			t.Errorf("delete body %s", r.body)
+		}
+		wantError(t, e.do(t, "GET", m+"ANY", nil), 404, "NotFoundException", "Invalid Method identifier specified")
+		wantError(t, e.do(t, "DELETE", m+"ANY", nil), 404, "NotFoundException", "Invalid Method identifier specified")
+	})
+	t.Run("request parameters", func(t *testing.T) {
+		params := map[string]bool{"method.request.querystring.q_optional": false, "method.request.querystring.q_required": true, "method.request.header.h_optional": false, "method.request.header.h_required": true}
+		r := e.must(t, http.StatusCreated, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE", "requestParameters": params})
+		members(t, r, append(methodMembers, "requestParameters")...)
+		wantError(t, e.do(t, "PUT", m+"GET", map[string]any{"authorizationType": "NONE", "requestParameters": map[string]bool{"method.request.querystring.optional": false, "method.request.header.optional": false}}),
+			400, "BadRequestException", "Parameter names must be unique across querystring, header and path")
+		e.must(t, http.StatusNoContent, "DELETE", m+"ANY", nil)
+	})
+	t.Run("put validation", func(t *testing.T) {
+		wantError(t, e.do(t, "PUT", "/restapis/fake-api/resources/"+a.root+"/methods/WRONG", map[string]any{"authorizationType": "NONE"}), 404, "NotFoundException", "Invalid Resource identifier specified")
+		wantError(t, e.do(t, "PUT", "/restapis/"+a.id+"/resources/fake-resource-id/methods/WRONG", map[string]any{"authorizationType": "NONE"}), 404, "NotFoundException", "Invalid Resource identifier specified")
+		wantError(t, e.do(t, "PUT", m+"WRONG", map[string]any{"authorizationType": "NONE"}), 400, "BadRequestException", "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+		wantError(t, e.do(t, "PUT", m+"ANY", map[string]any{"authorizationType": "CUSTOM"}), 400, "BadRequestException", "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
+		wantError(t, e.do(t, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE", "requestValidatorId": "fake-validator"}), 400, "BadRequestException", "Invalid Request Validator identifier specified")
+		wantError(t, e.do(t, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE", "requestModels": map[string]string{"application/json": "petModel"}}), 400, "BadRequestException", "Invalid model identifier specified: petModel")
+	})
+	t.Run("update", func(t *testing.T) {
+		e.must(t, http.StatusCreated, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE"})
+		r := e.must(t, http.StatusOK, "PATCH", m+"ANY", patch(pop("add", "/requestParameters/method.request.querystring.optional", "true"), pop("add", "/requestModels/application~1json", "Empty")))
+		got := members(t, r, append(methodMembers, "requestModels", "requestParameters")...)
+		wantJSON(t, "requestModels", got["requestModels"], `{"application/json":"Empty"}`)
+		r = e.must(t, http.StatusOK, "PATCH", m+"ANY", patch(pop("replace", "/operationName", "ReplacedOperationName"), pop("replace", "/apiKeyRequired", "true"),
+			pop("replace", "/authorizationType", "AWS_IAM"), pop("replace", "/requestParameters/method.request.querystring.optional", "false")))
+		got = members(t, r, append(methodMembers, "operationName", "requestModels", "requestParameters")...)
+		wantJSON(t, "replaced", []any{got["apiKeyRequired"], got["authorizationType"], got["requestParameters"]}, `[true,"AWS_IAM",{"method.request.querystring.optional":false}]`)
+		r = e.must(t, http.StatusOK, "PATCH", m+"ANY", patch(pop("remove", "/requestParameters/method.request.querystring.optional", "true"), pop("remove", "/requestModels/application~1json", "Empty")))
+		members(t, r, append(methodMembers, "operationName")...)
+		e.must(t, http.StatusNoContent, "DELETE", m+"ANY", nil)
+	})
+	t.Run("update validation", func(t *testing.T) {
+		wantError(t, e.do(t, "PATCH", "/restapis/fake-api/resources/"+a.root+"/methods/ANY", patch()), 404, "NotFoundException", "Invalid Resource identifier specified")
+		wantError(t, e.do(t, "PATCH", "/restapis/"+a.id+"/resources/fake-resource-id/methods/ANY", patch()), 404, "NotFoundException", "Invalid Resource identifier specified")
+		wantError(t, e.do(t, "PATCH", m+"GET", patch(pop("replace", "/operationName", "methodDoesNotExist"))), 404, "NotFoundException", "Invalid Method identifier specified")
+		members(t, e.must(t, http.StatusCreated, "PUT", m+"ANY", map[string]any{"authorizationType": "NONE", "apiKeyRequired": true}), methodMembers...)
+		tests := []struct {
+			name string
+			ops  map[string]any
+			msg  string
+		}{
+			{"add operation name", patch(pop("add", "/operationName", "operationName")), "Invalid patch operation specified. Must be one of: [replace]"},
+			{"add validator", patch(pop("add", "/requestValidatorId", "wrong-id")), "Invalid patch operation specified. Must be one of: [replace]"},
+			{"http method", patch(pop("add", "/httpMethod", "PUT")), "Invalid patch path /httpMethod"},
+			{"request parameters", patch(pop("replace", "/requestParameters", "method.request.querystring.optional=false")), "Invalid patch path /requestParameters"},
+			{"request models unescaped", patch(pop("add", "/requestModels/application/json", "Empty")), "Invalid patch path /requestModels/application/json"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, e.do(t, "PATCH", m+"ANY", tc.ops), 400, "BadRequestException", tc.msg)
+			})
+		}
+		got := members(t, e.must(t, http.StatusOK, "PATCH", m+"ANY", patch(pop("replace", "/apiKeyRequired", "whatever"))), methodMembers...)
+		wantJSON(t, "apiKeyRequired whatever", got["apiKeyRequired"], `false`)
+		const noAuthorizer = "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."
+		wantError(t, e.do(t, "PATCH", m+"ANY", patch(pop("replace", "/authorizationType", "CUSTOM"))), 400, "BadRequestException", noAuthorizer)
+		members(t, e.must(t, http.StatusOK, "PATCH", m+"ANY", patch(pop("replace", "/authorizerId", "abc123"))), methodMembers...)
+		wantError(t, e.do(t, "PATCH", m+"ANY", patch(pop("replace", "/authorizationType", "CUSTOM"), pop("replace", "/authorizerId", "abc123"))), 400, "BadRequestException", noAuthorizer)
+		wantError(t, e.do(t, "PATCH", m+"ANY", patch(pop("replace", "/requestValidatorId", "fake-id"))), 400, "BadRequestException", "Invalid Request Validator identifier specified")
+	})
+}
+
+func TestParityMethodModels(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	models := "/restapis/" + a.id + "/models"
+	for _, n := range []string{"MySchema", "MySchemaTwo"} {
+		r := e.must(t, http.StatusCreated, "POST", models, map[string]string{"name": n, "contentType": "application/json", "description": "", "schema": `{"title": "` + n + `", "type": "object"}`})
+		members(t, r, "contentType", "id", "name", "schema")
+	}
+	m := "/restapis/" + a.id + "/resources/" + a.root + "/methods/ANY"
+	e.must(t, http.StatusCreated, "PUT", m, map[string]any{"authorizationType": "NONE", "requestModels": map[string]string{"application/json": "MySchema"}})
+	wantError(t, e.do(t, "DELETE", models+"/MySchema", nil), 409, "ConflictException", "Cannot delete model 'MySchema', is referenced in method request: //ANY")
+	e.must(t, http.StatusOK, "PATCH", m, patch(pop("replace", "/requestModels/application~1json", "MySchemaTwo")))
+	e.must(t, http.StatusAccepted, "DELETE", models+"/MySchema", nil)
+	wantError(t, e.do(t, "DELETE", models+"/MySchemaTwo", nil), 409, "ConflictException", "Cannot delete model 'MySchemaTwo', is referenced in method request: //ANY")
+	e.must(t, http.StatusNoContent, "DELETE", m, nil)
+	e.must(t, http.StatusAccepted, "DELETE", models+"/MySchemaTwo", nil)
+}
+
+func TestParityModels(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	models := "/restapis/" + a.id + "/models"
+	schema := `{"title": "Calc output", "type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"]}`
+
+	r := e.must(t, http.StatusCreated, "POST", models, map[string]string{"name": "CalcOutput", "contentType": "application/json", "description": "Calc output model", "schema": schema})
+	members(t, r, "contentType", "description", "id", "name", "schema")
+
+	t.Run("default models", func(t *testing.T) {
+		var list struct {
+			Items []map[string]any `json:"item"`
+		}
+		e.must(t, http.StatusOK, "GET", models, nil).json(t, &list)
+		byName := map[string]map[string]any{}
+		for _, m := range list.Items {
+			byName[m["name"].(string)] = m
+		}
+		if len(byName) != 3 {
+			t.Fatalf("models %v, want CalcOutput, Empty and Error", list.Items)
+		}
+		wantJSON(t, "Empty description", byName["Empty"]["description"], `"This is a default empty schema model"`)
+		wantJSON(t, "Error description", byName["Error"]["description"], `"This is a default error schema model"`)
+		var s map[string]any
+		if err := json.Unmarshal([]byte(byName["Empty"]["schema"].(string)), &s); err != nil {
+			t.Fatal(err)
+		}
+		wantJSON(t, "Empty schema", s, `{"$schema":"http://json-schema.org/draft-04/schema#","title":"Empty Schema","type":"object"}`)
+		if err := json.Unmarshal([]byte(byName["Error"]["schema"].(string)), &s); err != nil {
+			t.Fatal(err)
+		}
+		wantJSON(t, "Error schema", s, `{"$schema":"http://json-schema.org/draft-04/schema#","title":"Error Schema","type":"object","properties":{"message":{"type":"string"}}}`)
+	})
+	members(t, e.must(t, http.StatusOK, "GET", models+"/CalcOutput", nil), "contentType", "description", "id", "name", "schema")
+	e.must(t, http.StatusAccepted, "DELETE", models+"/CalcOutput", nil)
+
+	t.Run("validation", func(t *testing.T) {
+		body := map[string]string{"name": "MySchema", "contentType": "application/json", "description": "Test model", "schema": `{"title": "MySchema", "type": "object"}`}
+		wantError(t, e.do(t, "POST", "/restapis/abcde0/models", body), 404, "NotFoundException", notFoundAPI("abcde0"))
+		wantError(t, e.do(t, "GET", "/restapis/abcde0/models", nil), 404, "NotFoundException", notFoundAPI("abcde0"))
+		wantError(t, e.do(t, "GET", "/restapis/abcde0/models/MySchema", nil), 404, "NotFoundException", "Invalid model name specified: MySchema")
+		wantError(t, e.do(t, "DELETE", "/restapis/abcde0/models/MySchema", nil), 404, "NotFoundException", "Invalid model name specified: MySchema")
+		body["description"] = ""
+		e.must(t, http.StatusCreated, "POST", models, body)
+		wantError(t, e.do(t, "POST", models, body), 409, "ConflictException", "Model name already exists for this REST API")
+		wantError(t, e.do(t, "POST", models, map[string]string{"name": "", "contentType": "application/json", "schema": body["schema"]}), 400, "BadRequestException", "Model name must be non-empty")
+		const noProps = "Model schema must have at least 1 property or array items defined"
+		wantError(t, e.do(t, "POST", models, map[string]string{"name": "MyEmptySchema", "contentType": "application/json", "schema": ""}), 400, "BadRequestException", noProps)
+		wantError(t, e.do(t, "POST", models, map[string]string{"name": "MyEmptySchema", "contentType": "application/json"}), 400, "BadRequestException", noProps)
+		wantError(t, e.do(t, "POST", models, map[string]string{"name": "MyEmptySchemaXml", "contentType": "application/xml"}), 400, "BadRequestException", noProps)
+	})
+	t.Run("update", func(t *testing.T) {
+		ops := patch(pop("replace", "/schema", `{"title": "Updated schema", "type": "object"}`), pop("replace", "/description", ""))
+		wantError(t, e.do(t, "PATCH", "/restapis/abcde0/models/mySchema", ops), 404, "NotFoundException", "Invalid model name specified: mySchema")
+		members(t, e.must(t, http.StatusOK, "PATCH", models+"/MySchema", ops), "contentType", "id", "name", "schema")
+		wantError(t, e.do(t, "PATCH", models+"/MySchema", patch(pop("add", "/wrong-path", "not supported op"))), 400, "BadRequestException",
+			"Invalid patch path  '/wrong-path' specified for op 'add'. Please choose supported operations")
+		wantError(t, e.do(t, "PATCH", models+"/MySchema", patch(pop("replace", "/name", "invalid"))), 400, "BadRequestException",
+			"Invalid patch path  '/name' specified for op 'replace'. Must be one of: [/description, /schema]")
+		wantError(t, e.do(t, "PATCH", models+"/MySchema", patch(pop("replace", "/schema", ""))), 400, "BadRequestException", "Model schema must have at least 1 property or array items defined")
+	})
+}
+
+var validatorMembers = []string{"id", "name", "validateRequestBody", "validateRequestParameters"}
+
+func TestParityRequestValidators(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	vs := "/restapis/" + a.id + "/requestvalidators"
+
+	wantError(t, e.do(t, "POST", "/restapis/test-fake-rest-id/requestvalidators", map[string]any{"name": "test-validator", "validateRequestBody": true}), 400, "BadRequestException", "Invalid REST API identifier specified")
+	wantError(t, e.do(t, "GET", "/restapis/test-fake-rest-id/requestvalidators", nil), 404, "NotFoundException", notFoundAPI("test-fake-rest-id"))
+
+	r := e.must(t, http.StatusCreated, "POST", vs, map[string]any{"name": "test-validator"})
+	v := members(t, r, validatorMembers...)
+	wantJSON(t, "defaults", []any{v["validateRequestBody"], v["validateRequestParameters"]}, `[false,false]`)
+	id := v["id"].(string)
+	members(t, e.must(t, http.StatusOK, "GET", vs+"/"+id, nil), validatorMembers...)
+	v = members(t, e.must(t, http.StatusOK, "PATCH", vs+"/"+id, patch(pop("replace", "/validateRequestBody", "true"))), validatorMembers...)
+	wantJSON(t, "with value", v["validateRequestBody"], `true`)
+	v = members(t, e.must(t, http.StatusOK, "PATCH", vs+"/"+id, patch(noValue("replace", "/validateRequestBody"))), validatorMembers...)
+	wantJSON(t, "without value", v["validateRequestBody"], `false`)
+
+	tests := []struct {
+		name string
+		ops  map[string]any
+		msg  string
+	}{
+		{"add", patch(pop("add", "/validateRequestBody", "true")), "Invalid patch path  '/validateRequestBody' specified for op 'add'. Please choose supported operations"},
+		{"remove", patch(noValue("remove", "/validateRequestBody")), "Invalid patch path  '/validateRequestBody' specified for op 'remove'. Please choose supported operations"},
+		{"invalid path", patch(pop("replace", "/invalidPath", "true")), "Invalid patch path  '/invalidPath' specified for op 'replace'. Must be one of: [/name, /validateRequestParameters, /validateRequestBody]"},
+		{"empty name", patch(pop("replace", "/name", "")), "Request Validator name cannot be blank"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, e.do(t, "PATCH", vs+"/"+id, tc.ops), 400, "BadRequestException", tc.msg)
+		})
+	}
+
+	e.must(t, http.StatusAccepted, "DELETE", vs+"/"+id, nil)
+	const noValidator = "Invalid Request Validator identifier specified"
+	wantError(t, e.do(t, "GET", vs+"/"+id, nil), 404, "NotFoundException", noValidator)
+	wantError(t, e.do(t, "GET", "/restapis/api_id/requestvalidators/"+id, nil), 404, "NotFoundException", noValidator)
+	wantError(t, e.do(t, "DELETE", "/restapis/api_id/requestvalidators/"+id, nil), 404, "NotFoundException", noValidator)
+	wantError(t, e.do(t, "DELETE", vs+"/"+id, nil), 404, "NotFoundException", noValidator)
+	var list struct {
+		Items []any `json:"item"`
+	}
+	e.must(t, http.StatusOK, "GET", vs, nil).json(t, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("validators after delete %v", list.Items)
+	}
+}
+
+var _ = strings.TrimSpace

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
@@ -369,7 +370,8 @@ func (s *Service) createAuthorizer(ctx context.Context, st *store, r *http.Reque
 		return 0, nil, err
 	}
 	az.ID = newID()
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	// AWS answers an unknown API here with a 409, as recorded.
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), conflict("Unable to complete operation due to concurrent modification. Please try again later."), func(a *model.RestAPI) error {
 		if len(a.Authorizers) >= maxAuthorizers {
 			return badRequest("too many authorizers: at most %d", maxAuthorizers)
 		}
@@ -474,19 +476,33 @@ func (s *Service) deleteAuthorizer(ctx context.Context, st *store, r *http.Reque
 type gatewayResponseView struct {
 	ResponseType       string            `json:"responseType"`
 	StatusCode         string            `json:"statusCode,omitempty"`
-	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
-	ResponseTemplates  map[string]string `json:"responseTemplates,omitempty"`
+	ResponseParameters map[string]string `json:"responseParameters"`
+	ResponseTemplates  map[string]string `json:"responseTemplates"`
 	DefaultResponse    bool              `json:"defaultResponse"`
 }
+
+// gatewayResponseTypes is AWS's GatewayResponseType enum in the order its validation error
+// lists it.
+const gatewayResponseTypes = "REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, AUTHORIZER_CONFIGURATION_ERROR, MISSING_AUTHENTICATION_TOKEN, " +
+	"BAD_REQUEST_BODY, INVALID_SIGNATURE, INVALID_API_KEY, BAD_REQUEST_PARAMETERS, AUTHORIZER_FAILURE, UNAUTHORIZED, " +
+	"INTEGRATION_TIMEOUT, ACCESS_DENIED, DEFAULT_4XX, DEFAULT_5XX, WAF_FILTERED, QUOTA_EXCEEDED, THROTTLED, " +
+	"API_CONFIGURATION_ERROR, UNSUPPORTED_MEDIA_TYPE, INTEGRATION_FAILURE, EXPIRED_TOKEN"
 
 const defaultGatewayTemplate = `{"message":$context.error.messageString}`
 
 func viewGatewayResponse(a *model.RestAPI, t gw.Type) gatewayResponseView {
 	if c, ok := a.GatewayResponses[string(t)]; ok {
-		return gatewayResponseView{ResponseType: string(t), StatusCode: c.StatusCode, ResponseParameters: c.ResponseParameters,
+		v := gatewayResponseView{ResponseType: string(t), StatusCode: c.StatusCode, ResponseParameters: c.ResponseParameters,
 			ResponseTemplates: c.ResponseTemplates}
+		if v.ResponseParameters == nil {
+			v.ResponseParameters = map[string]string{}
+		}
+		if v.ResponseTemplates == nil {
+			v.ResponseTemplates = map[string]string{}
+		}
+		return v
 	}
-	v := gatewayResponseView{ResponseType: string(t), DefaultResponse: true,
+	v := gatewayResponseView{ResponseType: string(t), DefaultResponse: true, ResponseParameters: map[string]string{},
 		ResponseTemplates: map[string]string{"application/json": defaultGatewayTemplate}}
 	if d := gw.Defaults[t]; d.Status != 0 {
 		v.StatusCode = strconv.Itoa(d.Status)
@@ -497,7 +513,8 @@ func viewGatewayResponse(a *model.RestAPI, t gw.Type) gatewayResponseView {
 func gatewayResponseType(r *http.Request) (gw.Type, error) {
 	t := gw.Type(r.PathValue("response_type"))
 	if _, ok := gw.Defaults[t]; !ok {
-		return "", badRequest("Invalid gateway response type %q", t)
+		return "", &apiError{http.StatusBadRequest, "ValidationException", fmt.Sprintf("1 validation error detected: Value '%s' at "+
+			"'responseType' failed to satisfy constraint: Member must satisfy enum value set: [%s]", t, gatewayResponseTypes)}
 	}
 	return t, nil
 }
@@ -592,13 +609,20 @@ func (s *Service) updateGatewayResponse(ctx context.Context, st *store, r *http.
 		return 0, nil, err
 	}
 	a, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
-		g := a.GatewayResponses[string(t)]
+		g, ok := a.GatewayResponses[string(t)]
+		if !ok { // AWS starts from the default response
+			d := viewGatewayResponse(a, t)
+			g = model.GatewayResponse{StatusCode: d.StatusCode, ResponseTemplates: d.ResponseTemplates}
+		}
 		for _, p := range ops {
-			if p.Path == "/statusCode" {
-				if err := patchString(p, &g.StatusCode); err != nil {
-					return err
-				}
+			switch {
+			case p.Path == "":
+				return badPatchPath("null")
+			case p.Path == "/statusCode" && p.Op == "replace":
+				g.StatusCode = p.Value
 				continue
+			case p.Path == "/statusCode":
+				return badPatchPath(p.Path)
 			}
 			if ok, err := patchMap(p, "/responseParameters/", &g.ResponseParameters); ok {
 				if err != nil {
@@ -612,7 +636,7 @@ func (s *Service) updateGatewayResponse(ctx context.Context, st *store, r *http.
 				}
 				continue
 			}
-			return invalidPatchPath(p)
+			return badPatchPath(p.Path)
 		}
 		if err := checkGatewayResponse(&g); err != nil {
 			return err
@@ -633,7 +657,7 @@ func (s *Service) deleteGatewayResponse(ctx context.Context, st *store, r *http.
 	}
 	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
 		if _, ok := a.GatewayResponses[string(t)]; !ok {
-			return notFound("Gateway response %s is not customised", t)
+			return notFound("Gateway response type not defined on api")
 		}
 		next := make(map[string]model.GatewayResponse, len(a.GatewayResponses))
 		for k, v := range a.GatewayResponses {

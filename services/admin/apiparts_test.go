@@ -92,7 +92,7 @@ func TestAPIPartsBadInput(t *testing.T) {
 		{"gateway response type", "PUT", base + "/gatewayresponses/NOPE", map[string]any{}, 400, "NOPE"},
 		{"gateway response status", "PUT", base + "/gatewayresponses/THROTTLED", map[string]any{"statusCode": "99"}, 400, "99"},
 		{"gateway response header", "PUT", base + "/gatewayresponses/THROTTLED", map[string]any{"responseParameters": map[string]string{"method.response.header.X": "'a'"}}, 400, "mapping expression"},
-		{"gateway response not customised", "DELETE", base + "/gatewayresponses/THROTTLED", nil, 404, "THROTTLED"},
+		{"gateway response not customised", "DELETE", base + "/gatewayresponses/THROTTLED", nil, 404, "Gateway response type not defined on api"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

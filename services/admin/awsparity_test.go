@@ -476,4 +476,76 @@ func TestParityRequestValidators(t *testing.T) {
 	}
 }
 
-var _ = strings.TrimSpace
+
+var gatewayResponseMembers = []string{"defaultResponse", "responseParameters", "responseTemplates", "responseType", "statusCode"}
+
+const defaultGatewayTemplates = `{"application/json":"{\"message\":$context.error.messageString}"}`
+
+func TestParityGatewayResponses(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	gr := "/restapis/" + a.id + "/gatewayresponses/"
+
+	g := members(t, e.must(t, http.StatusOK, "GET", gr+"MISSING_AUTHENTICATION_TOKEN", nil), gatewayResponseMembers...)
+	wantJSON(t, "default", g, `{"defaultResponse":true,"responseParameters":{},"responseTemplates":`+defaultGatewayTemplates+`,"responseType":"MISSING_AUTHENTICATION_TOKEN","statusCode":"403"}`)
+	params := map[string]string{"gatewayresponse.header.Access-Control-Allow-Origin": "'a.b.c'"}
+	g = members(t, e.must(t, http.StatusCreated, "PUT", gr+"MISSING_AUTHENTICATION_TOKEN", map[string]any{"statusCode": "404", "responseParameters": params, "responseTemplates": map[string]string{"application/json": "{}"}}), gatewayResponseMembers...)
+	wantJSON(t, "put", g["defaultResponse"], `false`)
+
+	var list struct {
+		Items []map[string]any `json:"item"`
+	}
+	e.must(t, http.StatusOK, "GET", "/restapis/"+a.id+"/gatewayresponses", nil).json(t, &list)
+	if len(list.Items) != 21 {
+		t.Errorf("%d gateway responses, want AWS's 21", len(list.Items))
+	}
+	for _, it := range list.Items {
+		if it["responseType"] == "DEFAULT_4XX" {
+			wantJSON(t, "DEFAULT_4XX", it, `{"defaultResponse":true,"responseParameters":{},"responseTemplates":`+defaultGatewayTemplates+`,"responseType":"DEFAULT_4XX"}`)
+		}
+	}
+	e.must(t, http.StatusAccepted, "DELETE", gr+"MISSING_AUTHENTICATION_TOKEN", nil)
+	g = members(t, e.must(t, http.StatusOK, "GET", gr+"MISSING_AUTHENTICATION_TOKEN", nil), gatewayResponseMembers...)
+	wantJSON(t, "after delete", g["statusCode"], `"403"`)
+
+	t.Run("validation", func(t *testing.T) {
+		for _, m := range []string{"GET", "DELETE", "PATCH"} {
+			wantError(t, e.do(t, m, "/restapis/fake-api-id/gatewayresponses/DEFAULT_4XX", patch()), 404, "NotFoundException", notFoundAPI("fake-api-id"))
+		}
+		wantError(t, e.do(t, "DELETE", gr+"DEFAULT_4XX", nil), 404, "NotFoundException", "Gateway response type not defined on api")
+		for _, m := range []string{"GET", "DELETE", "PATCH", "PUT"} {
+			r := e.do(t, m, gr+"FAKE_RESPONSE_TYPE", patch())
+			if r.status != 400 || r.errorType() != "ValidationException" || !strings.HasPrefix(r.message(t), "1 validation error detected: Value 'FAKE_RESPONSE_TYPE' at 'responseType' failed to satisfy constraint: Member must satisfy enum value set: [") {
+				t.Errorf("%s FAKE_RESPONSE_TYPE = %d %s %s", m, r.status, r.errorType(), r.body)
+			}
+		}
+	})
+	t.Run("update", func(t *testing.T) {
+		g := members(t, e.must(t, http.StatusOK, "PATCH", gr+"DEFAULT_4XX", patch(pop("replace", "/statusCode", "444"))), gatewayResponseMembers...)
+		wantJSON(t, "update not set", g, `{"defaultResponse":false,"responseParameters":{},"responseTemplates":`+defaultGatewayTemplates+`,"responseType":"DEFAULT_4XX","statusCode":"444"}`)
+		tests := []struct {
+			name string
+			ops  map[string]any
+			msg  string
+		}{
+			{"add status code", patch(pop("add", "/statusCode", "444")), "Invalid patch path /statusCode"},
+			{"remove status code", patch(noValue("remove", "/statusCode")), "Invalid patch path /statusCode"},
+			{"wrong path", patch(pop("replace", "/wrongPath", "x")), "Invalid patch path /wrongPath"},
+			{"no path", map[string]any{"patchOperations": []map[string]string{{"op": "replace", "value": "x"}}}, "Invalid patch path null"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, e.do(t, "PATCH", gr+"DEFAULT_4XX", tc.ops), 400, "BadRequestException", tc.msg)
+			})
+		}
+	})
+}
+
+func TestParityAuthorizersNoAPI(t *testing.T) {
+	e := newEnv(t)
+	// AWS checks the authorizer before the API and answers a missing API with a 409.
+	wantError(t, e.do(t, "POST", "/restapis/test-fake-rest-id/authorizers", map[string]string{"name": "fake-auth-name", "type": "TOKEN",
+		"authorizerUri":  "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:myApiAuthorizer/invocations",
+		"identitySource": "method.request.header.Authorization"}), 409, "ConflictException", "Unable to complete operation due to concurrent modification. Please try again later.")
+	wantError(t, e.do(t, "GET", "/restapis/test-fake-rest-id/authorizers", nil), 404, "NotFoundException", notFoundAPI("test-fake-rest-id"))
+}

@@ -64,7 +64,23 @@ type RestAPI struct {
 	// CorsConfiguration is an HTTP API's CORS configuration: the edge answers preflight
 	// requests and adds the headers to every response.
 	CorsConfiguration *Cors `json:"corsConfiguration,omitempty"`
+	// EndpointConfiguration is a REST API's endpoint type (EDGE, REGIONAL or PRIVATE) and IP
+	// address type, as AWS keeps them; nil is AWS's default, EDGE over ipv4.
+	EndpointConfiguration *EndpointConfiguration `json:"endpointConfiguration,omitempty"`
+	// MinimumCompressionSize, when set, makes the edge compress (gzip or deflate, as the
+	// client accepts) integration responses of at least that many bytes, as AWS does.
+	MinimumCompressionSize *int `json:"minimumCompressionSize,omitempty"`
 }
+
+// EndpointConfiguration is AWS's EndpointConfiguration of a REST API.
+type EndpointConfiguration struct {
+	Types          []string `json:"types"`
+	IPAddressType  string   `json:"ipAddressType,omitempty"`
+	VPCEndpointIDs []string `json:"vpcEndpointIds,omitempty"`
+}
+
+// MaxCompressionSize is AWS's largest minimumCompressionSize (10 MiB).
+const MaxCompressionSize = 10485760
 
 // Resource is a node of a REST API's resource tree.
 type Resource struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,14 +67,15 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 		return s.importRestAPI(ctx, st, body)
 	}
 	var in struct {
-		Name                   string            `json:"name"`
-		Description            *string           `json:"description"`
-		Version                string            `json:"version"`
-		BinaryMediaTypes       []string          `json:"binaryMediaTypes"`
-		APIKeySource           string            `json:"apiKeySource"`
-		Policy                 string            `json:"policy"`
-		Tags                   map[string]string `json:"tags"`
-		MinimumCompressionSize *int              `json:"minimumCompressionSize"`
+		Name                   string                       `json:"name"`
+		Description            *string                      `json:"description"`
+		Version                string                       `json:"version"`
+		BinaryMediaTypes       []string                     `json:"binaryMediaTypes"`
+		APIKeySource           string                       `json:"apiKeySource"`
+		Policy                 string                       `json:"policy"`
+		Tags                   map[string]string            `json:"tags"`
+		MinimumCompressionSize *int                         `json:"minimumCompressionSize"`
+		EndpointConfiguration  *model.EndpointConfiguration `json:"endpointConfiguration"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -83,10 +83,11 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 	if in.Description != nil && *in.Description == "" {
 		return 0, nil, badRequest("Description cannot be an empty string")
 	}
-	if n := in.MinimumCompressionSize; n != nil {
-		if err := patchCompressionSize(patchOp{Op: "replace", Value: strconv.Itoa(*n)}); err != nil {
-			return 0, nil, err
-		}
+	if err := checkCompressionSize(in.MinimumCompressionSize); err != nil {
+		return 0, nil, err
+	}
+	if err := checkEndpoint(in.EndpointConfiguration); err != nil {
+		return 0, nil, err
 	}
 	desc := ""
 	if in.Description != nil {
@@ -108,6 +109,7 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 		CreatedDate: time.Now().UTC(), BinaryMediaTypes: in.BinaryMediaTypes, APIKeySource: in.APIKeySource,
 		Policy: in.Policy, Tags: in.Tags,
 		Resources: []model.Resource{{ID: newID(), Path: "/"}}, Models: defaultModels(),
+		EndpointConfiguration: in.EndpointConfiguration, MinimumCompressionSize: in.MinimumCompressionSize,
 	}
 	if _, err := st.create(ctx, wire.KeyRestAPI(a.ID), &a); err != nil {
 		return 0, nil, storeErr(err, "API")
@@ -436,7 +438,10 @@ func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
 	case "/binaryMediaTypes":
 		return badPatchPath(p.Path)
 	case "/minimumCompressionSize":
-		return patchCompressionSize(p)
+		return patchCompressionSize(a, p)
+	}
+	if strings.HasPrefix(p.Path, "/endpointConfiguration/") {
+		return patchEndpoint(a, p)
 	}
 	if rest, ok := strings.CutPrefix(p.Path, "/binaryMediaTypes/"); ok && rest != "" {
 		mt := pointerToken(rest)
@@ -463,21 +468,4 @@ func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
 		return nil
 	}
 	return invalidPatchPath(p)
-}
-
-// patchCompressionSize validates a minimumCompressionSize patch as AWS does. Portico's edge
-// does not compress, so it keeps no size: clearing it ("" or no value) is accepted, setting
-// one is refused rather than stored and ignored.
-func patchCompressionSize(p patchOp) error {
-	if p.Op != "replace" {
-		return errOnlyReplace()
-	}
-	if p.Value == "" {
-		return nil
-	}
-	n, err := strconv.Atoi(p.Value)
-	if err != nil || n < 0 || n > maxCompressionSize {
-		return errCompressionSize()
-	}
-	return badRequest("minimumCompressionSize is not supported: Portico does not compress responses")
 }

@@ -10,15 +10,16 @@ import (
 // The AWS response shapes. Timestamps are epoch seconds, as AWS's REST-JSON sends them.
 
 type restAPIView struct {
-	ID                    string         `json:"id"`
-	Name                  string         `json:"name"`
-	Description           string         `json:"description,omitempty"`
-	CreatedDate           int64          `json:"createdDate"`
-	Version               string         `json:"version,omitempty"`
-	BinaryMediaTypes      []string       `json:"binaryMediaTypes,omitempty"`
-	APIKeySource          string         `json:"apiKeySource"`
-	EndpointConfiguration endpointConfig `json:"endpointConfiguration"`
-	Policy                string         `json:"policy,omitempty"`
+	ID                     string         `json:"id"`
+	Name                   string         `json:"name"`
+	Description            string         `json:"description,omitempty"`
+	CreatedDate            int64          `json:"createdDate"`
+	Version                string         `json:"version,omitempty"`
+	BinaryMediaTypes       []string       `json:"binaryMediaTypes,omitempty"`
+	APIKeySource           string         `json:"apiKeySource"`
+	EndpointConfiguration  endpointConfig `json:"endpointConfiguration"`
+	Policy                 string         `json:"policy,omitempty"`
+	MinimumCompressionSize *int           `json:"minimumCompressionSize,omitempty"`
 	// Tags is a pointer so that an update's answer can carry AWS's "tags": {} while a create
 	// or get without tags omits the member, as AWS does.
 	Tags                     *map[string]string `json:"tags,omitempty"`
@@ -29,8 +30,9 @@ type restAPIView struct {
 }
 
 type endpointConfig struct {
-	IPAddressType string   `json:"ipAddressType,omitempty"`
-	Types         []string `json:"types"`
+	IPAddressType  string   `json:"ipAddressType,omitempty"`
+	Types          []string `json:"types"`
+	VPCEndpointIDs []string `json:"vpcEndpointIds,omitempty"`
 }
 
 // defaultEndpoint is AWS's endpoint configuration of an API created without one.
@@ -44,7 +46,7 @@ func viewRestAPI(a *model.RestAPI) restAPIView {
 	v := restAPIView{
 		ID: a.ID, Name: a.Name, Description: a.Description, CreatedDate: epoch(a.CreatedDate),
 		Version: a.Version, BinaryMediaTypes: a.BinaryMediaTypes, APIKeySource: a.APIKeySource,
-		EndpointConfiguration: defaultEndpoint(), Policy: a.Policy,
+		EndpointConfiguration: endpointView(a), Policy: a.Policy, MinimumCompressionSize: a.MinimumCompressionSize,
 		ProtocolType: a.Protocol, RouteSelectionExpression: a.RouteSelectionExpression,
 	}
 	if len(a.Tags) > 0 {

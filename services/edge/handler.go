@@ -185,11 +185,11 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	plan, answered := s.cacheLookup(spanCtx, &r)
-	if answered {
-		return
+	if !answered {
+		s.integrate(spanCtx, &r)
+		s.cacheStore(&r, plan)
 	}
-	s.integrate(spanCtx, &r)
-	s.cacheStore(&r, plan)
+	s.compress(&r)
 }
 
 // serverSpanKind is the request span's kind option, made once (it allocates).

@@ -345,6 +345,12 @@ func apiExtensions(doc map[string]any, api *model.RestAPI) {
 	if len(api.BinaryMediaTypes) > 0 {
 		doc["x-amazon-apigateway-binary-media-types"] = api.BinaryMediaTypes
 	}
+	if api.MinimumCompressionSize != nil {
+		doc["x-amazon-apigateway-minimum-compression-size"] = *api.MinimumCompressionSize
+	}
+	if e := api.EndpointConfiguration; e != nil && len(e.VPCEndpointIDs) > 0 {
+		doc["x-amazon-apigateway-endpoint-configuration"] = map[string]any{"vpcEndpointIds": e.VPCEndpointIDs}
+	}
 	if len(api.RequestValidators) > 0 {
 		vs := map[string]any{}
 		for _, v := range api.RequestValidators {

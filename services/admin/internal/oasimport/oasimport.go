@@ -35,6 +35,8 @@ const (
 	gatewayRespExt  = "x-amazon-apigateway-gateway-responses"
 	apiKeySourceExt = "x-amazon-apigateway-api-key-source"
 	binaryTypesExt  = "x-amazon-apigateway-binary-media-types"
+	compressionExt  = "x-amazon-apigateway-minimum-compression-size"
+	endpointExt     = "x-amazon-apigateway-endpoint-configuration"
 	authorizerExt   = "x-amazon-apigateway-authorizer"
 	authTypeExt     = "x-amazon-apigateway-authtype"
 	maxAuthorizers  = 10
@@ -339,6 +341,29 @@ func (c *converter) apiExtensions() error {
 	if raw, ok := ext[binaryTypesExt]; ok {
 		if err := decodeExt(binaryTypesExt, raw, &c.api.BinaryMediaTypes); err != nil {
 			return err
+		}
+	}
+	if raw, ok := ext[compressionExt]; ok {
+		var n int
+		if err := decodeExt(compressionExt, raw, &n); err != nil {
+			return err
+		}
+		if n < 0 || n > model.MaxCompressionSize {
+			return invalid("%s must be between 0 and %d", compressionExt, model.MaxCompressionSize)
+		}
+		c.api.MinimumCompressionSize = &n
+	}
+	if raw, ok := ext[endpointExt]; ok {
+		// The extension names VPC endpoints only (the endpoint type comes from import's
+		// endpointConfigurationTypes parameter): a PRIVATE API's.
+		var e struct {
+			VPCEndpointIDs []string `json:"vpcEndpointIds"`
+		}
+		if err := decodeExt(endpointExt, raw, &e); err != nil {
+			return err
+		}
+		if len(e.VPCEndpointIDs) > 0 {
+			c.api.EndpointConfiguration = &model.EndpointConfiguration{Types: []string{"PRIVATE"}, IPAddressType: "dualstack", VPCEndpointIDs: e.VPCEndpointIDs}
 		}
 	}
 	if raw, ok := ext[validatorsExt]; ok {

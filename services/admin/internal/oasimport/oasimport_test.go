@@ -158,3 +158,26 @@ components:
 		}
 	}
 }
+
+func TestConvertCompressionAndEndpoint(t *testing.T) {
+	doc := `openapi: 3.0.1
+info: {title: t, version: "1"}
+x-amazon-apigateway-minimum-compression-size: 512
+x-amazon-apigateway-endpoint-configuration: {vpcEndpointIds: [vpce-0123]}
+paths: {}
+`
+	api, err := Convert([]byte(doc), seqIDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.MinimumCompressionSize == nil || *api.MinimumCompressionSize != 512 {
+		t.Errorf("MinimumCompressionSize = %v, want 512", api.MinimumCompressionSize)
+	}
+	if e := api.EndpointConfiguration; e == nil || e.Types[0] != "PRIVATE" || e.VPCEndpointIDs[0] != "vpce-0123" {
+		t.Errorf("EndpointConfiguration = %+v, want PRIVATE with vpce-0123", e)
+	}
+	bad := strings.Replace(doc, "512", "-1", 1)
+	if _, err := Convert([]byte(bad), seqIDs()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Convert with a negative compression size = %v, want ErrInvalid", err)
+	}
+}

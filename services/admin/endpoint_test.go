@@ -56,3 +56,16 @@ func TestEndpointConfigurationAndCompression(t *testing.T) {
 		t.Errorf("patching a type the API does not have = %d %s, want 400", r.status, r.body)
 	}
 }
+
+func TestImportEndpointConfigurationTypes(t *testing.T) {
+	e := newEnv(t)
+	var v restAPIView
+	e.must(t, http.StatusCreated, "POST", "/restapis?mode=import&endpointConfigurationTypes=REGIONAL",
+		readFile(t, "petstore-oas3.yaml")).json(t, &v)
+	if !slices.Equal(v.EndpointConfiguration.Types, []string{"REGIONAL"}) {
+		t.Fatalf("imported endpoint = %+v, want REGIONAL", v.EndpointConfiguration)
+	}
+	if r := e.do(t, "POST", "/restapis?mode=import&endpointConfigurationTypes=NEARBY", readFile(t, "petstore-oas3.yaml")); r.status != http.StatusBadRequest {
+		t.Fatalf("import with an unknown endpoint type = %d %s, want 400", r.status, r.body)
+	}
+}

@@ -64,7 +64,7 @@ func errNoAPI(id string) error {
 
 func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	if r.URL.Query().Get("mode") == "import" {
-		return s.importRestAPI(ctx, st, body)
+		return s.importRestAPI(ctx, st, r, body)
 	}
 	var in struct {
 		Name                   string                       `json:"name"`
@@ -126,10 +126,21 @@ func convertDoc(body []byte) (model.RestAPI, error) {
 	return a, nil
 }
 
-func (s *Service) importRestAPI(ctx context.Context, st *store, body []byte) (int, any, error) {
+func (s *Service) importRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	a, err := convertDoc(body)
 	if err != nil {
 		return 0, nil, err
+	}
+	// import-rest-api --parameters endpointConfigurationTypes=REGIONAL
+	if t := r.URL.Query().Get("endpointConfigurationTypes"); t != "" {
+		e := &model.EndpointConfiguration{Types: []string{t}}
+		if a.EndpointConfiguration != nil {
+			e.VPCEndpointIDs = a.EndpointConfiguration.VPCEndpointIDs
+		}
+		if err := checkEndpoint(e); err != nil {
+			return 0, nil, err
+		}
+		a.EndpointConfiguration = e
 	}
 	a.ID = newID()
 	a.CreatedDate = time.Now().UTC()

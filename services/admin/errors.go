@@ -29,6 +29,15 @@ func conflict(format string, args ...any) *apiError {
 	return &apiError{http.StatusConflict, "ConflictException", fmt.Sprintf(format, args...)}
 }
 
+// validationError is AWS's ValidationException listing each constraint a request violates.
+func validationError(violations ...string) error {
+	n := "1 validation error"
+	if len(violations) != 1 {
+		n = fmt.Sprintf("%d validation errors", len(violations))
+	}
+	return &apiError{http.StatusBadRequest, "ValidationException", n + " detected: " + strings.Join(violations, "; ")}
+}
+
 // unsupportedPatch is AWS's answer to a patch operation on a path it does not take: for a
 // replace, the paths that can be replaced (when given); for another op, a hint to choose one.
 func unsupportedPatch(p patchOp, replaceable ...string) error {

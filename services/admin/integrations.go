@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -84,6 +85,10 @@ func (s *Service) putIntegration(ctx context.Context, st *store, r *http.Request
 		PassthroughBehavior: in.PassthroughBehavior, ContentHandling: in.ContentHandling, TimeoutInMillis: in.TimeoutInMillis,
 		CacheNamespace: in.CacheNamespace, CacheKeyParameters: in.CacheKeyParameters,
 	}
+	if !restIntegrationTypes[integ.Type] {
+		return 0, nil, validationError(fmt.Sprintf("Value '%s' at 'putIntegrationInput.type' failed to satisfy constraint: "+
+			"Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]", in.Type))
+	}
 	if err := checkIntegration(&integ); err != nil {
 		return 0, nil, err
 	}
@@ -93,7 +98,7 @@ func (s *Service) putIntegration(ctx context.Context, st *store, r *http.Request
 	if integ.TimeoutInMillis == 0 {
 		integ.TimeoutInMillis = model.DefaultTimeoutMillis
 	}
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := methodAt(a, r, true)
 		if err != nil {
 			return err
@@ -111,13 +116,45 @@ func (s *Service) putIntegration(ctx context.Context, st *store, r *http.Request
 	return http.StatusCreated, integ, nil
 }
 
+func errNoIntegration() error { return notFound("Invalid Integration identifier specified") }
+
+// errBadStatusCode is AWS's answer to a status code outside [1-5]\d\d in a path.
+func errBadStatusCode(code string) error {
+	return validationError(statusCodeViolation(code))
+}
+
+func statusCodeViolation(code string) string {
+	return fmt.Sprintf(`Value '%s' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\d\d`, code)
+}
+
+// loadMethodOf is loadMethod answering a missing REST API as AWS does on its methods'
+// parts: as a missing resource.
+func (s *Service) loadMethodOf(ctx context.Context, st *store, r *http.Request) (*model.Method, error) {
+	if _, _, err := loadAPIOr(ctx, st, r.PathValue("restapi_id"), errNoResource()); err != nil {
+		return nil, err
+	}
+	return s.loadMethod(ctx, st, r)
+}
+
+// getMethodIntegration is GetIntegration.
+func (s *Service) getMethodIntegration(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
+	m, err := s.loadMethodOf(ctx, st, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if m.MethodIntegration == nil {
+		return 0, nil, errNoIntegration()
+	}
+	return http.StatusOK, m.MethodIntegration, nil
+}
+
 func integrationAt(a *model.RestAPI, r *http.Request) (*model.Resource, string, *model.Method, error) {
 	res, verb, m, err := methodAt(a, r, true)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	if m.MethodIntegration == nil {
-		return nil, "", nil, notFound("No integration defined for method")
+		return nil, "", nil, errNoIntegration()
 	}
 	return res, verb, m, nil
 }
@@ -128,7 +165,7 @@ func (s *Service) updateIntegration(ctx context.Context, st *store, r *http.Requ
 		return 0, nil, err
 	}
 	var out model.Integration
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := integrationAt(a, r)
 		if err != nil {
 			return err
@@ -194,7 +231,7 @@ func applyIntegrationPatch(in *model.Integration, p patchOp) error {
 }
 
 func (s *Service) deleteIntegration(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := integrationAt(a, r)
 		if err != nil {
 			return err
@@ -249,20 +286,17 @@ func (s *Service) putIntegrationResponse(ctx context.Context, st *store, r *http
 	}
 	code := r.PathValue("status_code")
 	if !validStatusCode(code) {
-		return 0, nil, badRequest("Invalid status code %q: want a 3-digit code 100-599", code)
+		return 0, nil, errBadStatusCode(code)
 	}
 	ir := model.IntegrationResponse{StatusCode: code, SelectionPattern: in.SelectionPattern, ResponseParameters: in.ResponseParameters,
 		ResponseTemplates: in.ResponseTemplates, ContentHandling: in.ContentHandling}
 	if err := checkIntegrationResponse(&ir); err != nil {
 		return 0, nil, err
 	}
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := integrationAt(a, r)
 		if err != nil {
 			return err
-		}
-		if _, ok := m.MethodResponses[code]; !ok {
-			return badRequest("Invalid Method Response status code specified: %s", code)
 		}
 		if irs := m.MethodIntegration.IntegrationResponses; len(irs) >= maxResponses {
 			if _, exists := irs[code]; !exists {
@@ -294,7 +328,7 @@ func setIntegrationResponses(res *model.Resource, verb string, m *model.Method, 
 
 func integrationResponseAt(m *model.Method, r *http.Request) (model.IntegrationResponse, error) {
 	if m.MethodIntegration == nil {
-		return model.IntegrationResponse{}, notFound("No integration defined for method")
+		return model.IntegrationResponse{}, errNoIntegration()
 	}
 	ir, ok := m.MethodIntegration.IntegrationResponses[r.PathValue("status_code")]
 	if !ok {
@@ -304,7 +338,10 @@ func integrationResponseAt(m *model.Method, r *http.Request) (model.IntegrationR
 }
 
 func (s *Service) getIntegrationResponse(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	m, err := s.loadMethod(ctx, st, r)
+	if code := r.PathValue("status_code"); !validStatusCode(code) {
+		return 0, nil, errBadStatusCode(code)
+	}
+	m, err := s.loadMethodOf(ctx, st, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -321,7 +358,7 @@ func (s *Service) updateIntegrationResponse(ctx context.Context, st *store, r *h
 		return 0, nil, err
 	}
 	var out model.IntegrationResponse
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := integrationAt(a, r)
 		if err != nil {
 			return err
@@ -362,11 +399,15 @@ func applyIntegrationResponsePatch(ir *model.IntegrationResponse, p patchOp) err
 	return invalidPatchPath(p)
 }
 
+// deleteIntegrationResponse answers a missing method as a missing integration, as AWS does.
 func (s *Service) deleteIntegrationResponse(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
-		res, verb, m, err := integrationAt(a, r)
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
+		res, verb, m, err := methodAt(a, r, false)
 		if err != nil {
 			return err
+		}
+		if m == nil || m.MethodIntegration == nil {
+			return errNoIntegration()
 		}
 		if _, err := integrationResponseAt(m, r); err != nil {
 			return err

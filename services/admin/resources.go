@@ -534,7 +534,7 @@ func (s *Service) putMethodResponse(ctx context.Context, st *store, r *http.Requ
 	}
 	code := r.PathValue("status_code")
 	if !validStatusCode(code) {
-		return 0, nil, badRequest("Invalid status code %q: want a 3-digit code 100-599", code)
+		return 0, nil, errBadStatusCode(code)
 	}
 	if len(in.ResponseParameters) > maxParamEntries || len(in.ResponseModels) > maxParamEntries {
 		return 0, nil, badRequest("too many response parameters or models: at most %d", maxParamEntries)
@@ -545,7 +545,7 @@ func (s *Service) putMethodResponse(ctx context.Context, st *store, r *http.Requ
 		}
 	}
 	mr := model.MethodResponse{StatusCode: code, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := methodAt(a, r, true)
 		if err != nil {
 			return err
@@ -563,7 +563,7 @@ func (s *Service) putMethodResponse(ctx context.Context, st *store, r *http.Requ
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, mr, nil
+	return http.StatusCreated, viewMethodResponse(mr), nil
 }
 
 func methodResponseAt(m *model.Method, r *http.Request) (model.MethodResponse, error) {
@@ -575,7 +575,10 @@ func methodResponseAt(m *model.Method, r *http.Request) (model.MethodResponse, e
 }
 
 func (s *Service) getMethodResponse(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	m, err := s.loadMethod(ctx, st, r)
+	if code := r.PathValue("status_code"); !validStatusCode(code) {
+		return 0, nil, errBadStatusCode(code)
+	}
+	m, err := s.loadMethodOf(ctx, st, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -583,16 +586,21 @@ func (s *Service) getMethodResponse(ctx context.Context, st *store, r *http.Requ
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, mr, nil
+	return http.StatusOK, viewMethodResponse(mr), nil
 }
 
 func (s *Service) updateMethodResponse(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
-	ops, err := decodePatch(body)
+	ops, err := decodePatchOps(body, "updateMethodResponseInput", func() string {
+		if code := r.PathValue("status_code"); !validStatusCode(code) {
+			return statusCodeViolation(code)
+		}
+		return ""
+	})
 	if err != nil {
 		return 0, nil, err
 	}
 	var out model.MethodResponse
-	_, err = mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err = mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := methodAt(a, r, true)
 		if err != nil {
 			return err
@@ -602,19 +610,9 @@ func (s *Service) updateMethodResponse(ctx context.Context, st *store, r *http.R
 			return err
 		}
 		for _, p := range ops {
-			if ok, err := patchBoolMap(p, "/responseParameters/", &mr.ResponseParameters); ok {
-				if err != nil {
-					return err
-				}
-				continue
+			if err := applyMethodResponsePatch(&mr, p); err != nil {
+				return err
 			}
-			if ok, err := patchMap(p, "/responseModels/", &mr.ResponseModels); ok {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			return invalidPatchPath(p)
 		}
 		m.MethodResponses[mr.StatusCode] = mr
 		setMethod(res, verb, *m)
@@ -624,11 +622,49 @@ func (s *Service) updateMethodResponse(ctx context.Context, st *store, r *http.R
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, out, nil
+	return http.StatusCreated, viewMethodResponse(out), nil
+}
+
+// applyMethodResponsePatch applies one operation as AWS does: removing a parameter or model
+// the response does not have is a 404, a path under neither map a bad path.
+func applyMethodResponsePatch(mr *model.MethodResponse, p patchOp) error {
+	if name, ok := mapKey(p.Path, "/responseParameters/"); ok {
+		if _, has := mr.ResponseParameters[name]; p.Op == "remove" && !has {
+			return notFound("Invalid parameter name specified")
+		}
+		_, err := patchBoolMap(p, "/responseParameters/", &mr.ResponseParameters)
+		return err
+	}
+	if name, ok := mapKey(p.Path, "/responseModels/"); ok {
+		if _, has := mr.ResponseModels[name]; p.Op == "remove" && !has {
+			return notFound("Content-Type specified was not found")
+		}
+		_, err := patchMap(p, "/responseModels/", &mr.ResponseModels)
+		return err
+	}
+	return badPatchPath(p.Path)
+}
+
+// methodResponseView is a MethodResponse as AWS answers it: both maps, empty when unset.
+type methodResponseView struct {
+	StatusCode         string            `json:"statusCode"`
+	ResponseParameters map[string]bool   `json:"responseParameters"`
+	ResponseModels     map[string]string `json:"responseModels"`
+}
+
+func viewMethodResponse(mr model.MethodResponse) methodResponseView {
+	v := methodResponseView{StatusCode: mr.StatusCode, ResponseParameters: mr.ResponseParameters, ResponseModels: mr.ResponseModels}
+	if v.ResponseParameters == nil {
+		v.ResponseParameters = map[string]bool{}
+	}
+	if v.ResponseModels == nil {
+		v.ResponseModels = map[string]string{}
+	}
+	return v
 }
 
 func (s *Service) deleteMethodResponse(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	_, err := mutateREST(ctx, st, r.PathValue("restapi_id"), func(a *model.RestAPI) error {
+	_, err := mutateRESTOr(ctx, st, r.PathValue("restapi_id"), errNoResource(), func(a *model.RestAPI) error {
 		res, verb, m, err := methodAt(a, r, true)
 		if err != nil {
 			return err

@@ -234,7 +234,7 @@ func (s *Service) routes() http.Handler {
 	h("GET /restapis/{restapi_id}/resources", "GetResources", s.getResources)
 	h("GET /restapis/{restapi_id}/resources/{resource_id}", "GetResource", s.getResource)
 	h("GET /restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}", "GetMethod", s.getMethod)
-	h("GET /restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/integration", "GetIntegration", s.getIntegration)
+	h("GET /restapis/{restapi_id}/resources/{resource_id}/methods/{http_method}/integration", "GetIntegration", s.getMethodIntegration)
 	h("PATCH /restapis/{restapi_id}", "UpdateRestApi", s.updateRestAPI)
 	h("POST /restapis/{restapi_id}/resources/{parent_id}", "CreateResource", s.createResource)
 	h("PATCH /restapis/{restapi_id}/resources/{resource_id}", "UpdateResource", s.updateResource)

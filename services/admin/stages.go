@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -353,6 +354,37 @@ func decodePatch(body []byte) ([]patchOp, error) {
 		default:
 			return nil, badRequest("Invalid patch operation %q", p.Op)
 		}
+	}
+	return in.PatchOperations, nil
+}
+
+// decodePatchOps decodes patch operations for the AWS input named input (such as
+// "updateMethodResponseInput"), answering every unknown op, and the violation more adds
+// when it names one, in one ValidationException as AWS does.
+func decodePatchOps(body []byte, input string, more func() string) ([]patchOp, error) {
+	var in struct {
+		PatchOperations []patchOp `json:"patchOperations"`
+	}
+	if err := decodeBody(body, &in); err != nil {
+		return nil, err
+	}
+	if len(in.PatchOperations) > maxPatchOps {
+		return nil, badRequest("too many patch operations: at most %d", maxPatchOps)
+	}
+	var violations []string
+	for i, p := range in.PatchOperations {
+		switch p.Op {
+		case "add", "remove", "replace", "move", "copy", "test":
+		default:
+			violations = append(violations, fmt.Sprintf("Value '%s' at '%s.patchOperations.%d.member.op' failed to satisfy constraint: "+
+				"Member must satisfy enum value set: [add, remove, move, test, replace, copy]", p.Op, input, i+1))
+		}
+	}
+	if v := more(); v != "" {
+		violations = append(violations, v)
+	}
+	if len(violations) > 0 {
+		return nil, validationError(violations...)
 	}
 	return in.PatchOperations, nil
 }

@@ -70,6 +70,9 @@ type RestAPI struct {
 	// MinimumCompressionSize, when set, makes the edge compress (gzip or deflate, as the
 	// client accepts) integration responses of at least that many bytes, as AWS does.
 	MinimumCompressionSize *int `json:"minimumCompressionSize,omitempty"`
+	// DisableExecuteAPIEndpoint turns the default endpoints (execute-api host and path style)
+	// off: the API answers only on its custom domain names, as AWS does.
+	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint,omitempty"`
 }
 
 // EndpointConfiguration is AWS's EndpointConfiguration of a REST API.

@@ -69,3 +69,22 @@ func TestImportEndpointConfigurationTypes(t *testing.T) {
 		t.Fatalf("import with an unknown endpoint type = %d %s, want 400", r.status, r.body)
 	}
 }
+
+func TestDisableExecuteAPIEndpointSetting(t *testing.T) {
+	e := newEnv(t)
+	var v restAPIView
+	e.must(t, http.StatusCreated, "POST", "/restapis", map[string]any{"name": "private-ish", "disableExecuteApiEndpoint": true}).json(t, &v)
+	if !v.DisableExecuteAPI {
+		t.Fatalf("create-rest-api disableExecuteApiEndpoint = false, want true")
+	}
+	var upd restAPIView
+	e.must(t, http.StatusOK, "PATCH", "/restapis/"+v.ID, map[string]any{"patchOperations": []map[string]string{
+		{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "false"}}}).json(t, &upd)
+	if upd.DisableExecuteAPI {
+		t.Fatalf("after patch disableExecuteApiEndpoint = true, want false")
+	}
+	if r := e.do(t, "PATCH", "/restapis/"+v.ID, map[string]any{"patchOperations": []map[string]string{
+		{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "maybe"}}}); r.status != http.StatusBadRequest {
+		t.Fatalf("patch with a non-boolean = %d %s, want 400", r.status, r.body)
+	}
+}

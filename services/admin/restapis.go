@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 		Tags                   map[string]string            `json:"tags"`
 		MinimumCompressionSize *int                         `json:"minimumCompressionSize"`
 		EndpointConfiguration  *model.EndpointConfiguration `json:"endpointConfiguration"`
+		DisableExecuteAPI      bool                         `json:"disableExecuteApiEndpoint"`
 	}
 	if err := decodeBody(body, &in); err != nil {
 		return 0, nil, err
@@ -110,6 +112,7 @@ func (s *Service) createOrImportRestAPI(ctx context.Context, st *store, r *http.
 		Policy: in.Policy, Tags: in.Tags,
 		Resources: []model.Resource{{ID: newID(), Path: "/"}}, Models: defaultModels(),
 		EndpointConfiguration: in.EndpointConfiguration, MinimumCompressionSize: in.MinimumCompressionSize,
+		DisableExecuteAPIEndpoint: in.DisableExecuteAPI,
 	}
 	if _, err := st.create(ctx, wire.KeyRestAPI(a.ID), &a); err != nil {
 		return 0, nil, storeErr(err, "API")
@@ -442,6 +445,16 @@ func applyRestAPIPatch(a *model.RestAPI, p patchOp) error {
 		return patchString(p, &a.Description)
 	case "/version":
 		return patchString(p, &a.Version)
+	case "/disableExecuteApiEndpoint":
+		if p.Op != "replace" {
+			return errOnlyReplace()
+		}
+		b, err := strconv.ParseBool(p.Value)
+		if err != nil {
+			return badRequest("Invalid value for disableExecuteApiEndpoint: %s. Must be true or false", p.Value)
+		}
+		a.DisableExecuteAPIEndpoint = b
+		return nil
 	case "/apiKeySource":
 		return patchString(p, &a.APIKeySource)
 	case "/policy":

@@ -47,7 +47,8 @@ func viewRestAPI(a *model.RestAPI) restAPIView {
 		ID: a.ID, Name: a.Name, Description: a.Description, CreatedDate: epoch(a.CreatedDate),
 		Version: a.Version, BinaryMediaTypes: a.BinaryMediaTypes, APIKeySource: a.APIKeySource,
 		EndpointConfiguration: endpointView(a), Policy: a.Policy, MinimumCompressionSize: a.MinimumCompressionSize,
-		ProtocolType: a.Protocol, RouteSelectionExpression: a.RouteSelectionExpression,
+		DisableExecuteAPI: a.DisableExecuteAPIEndpoint,
+		ProtocolType:      a.Protocol, RouteSelectionExpression: a.RouteSelectionExpression,
 	}
 	if len(a.Tags) > 0 {
 		v.Tags = &a.Tags

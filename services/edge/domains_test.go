@@ -53,3 +53,30 @@ func TestCustomDomain(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDisableExecuteAPIEndpoint: an API with disableExecuteApiEndpoint answers on its custom
+// domain only; its default endpoints (path style, execute-api host) answer 403 Forbidden.
+func TestDisableExecuteAPIEndpoint(t *testing.T) {
+	h := newHarness(t)
+	api := restAPI("offapi0001", resource("/pets", map[string]model.Method{"GET": {HTTPMethod: "GET", AuthorizationType: "NONE",
+		MethodIntegration: &model.Integration{Type: model.IntegrationMock, RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+			IntegrationResponses: map[string]model.IntegrationResponse{"200": {StatusCode: "200", ResponseTemplates: map[string]string{"application/json": `"pets"`}}}}}}))
+	api.DisableExecuteAPIEndpoint = true
+	h.deploy(api, "prod", nil)
+	b, _ := json.Marshal(model.DomainName{DomainName: "pets.example.com", Mappings: []model.BasePathMapping{{APIID: "offapi0001", Stage: "prod"}}})
+	if _, err := h.kv.Put(context.Background(), wire.KeyDomainName("pets.example.com"), b); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if r := h.do("GET", "/pets", "", "Host", "pets.example.com"); r.body != `"pets"` {
+			return fmt.Errorf("GET /pets on the domain = %d %s", r.status, r.body)
+		}
+		return nil
+	})
+	path := h.do("GET", restPath("offapi0001", "prod", "/pets"), "")
+	expectResp(t, "path style", path, 403, `{"message":"Forbidden"}`)
+	if path.header.Get("x-amzn-ErrorType") != "ForbiddenException" {
+		t.Errorf("x-amzn-ErrorType = %q, want ForbiddenException", path.header.Get("x-amzn-ErrorType"))
+	}
+	expectResp(t, "execute-api host", h.do("GET", "/prod/pets", "", "Host", "offapi0001.execute-api.localhost"), 403, `{"message":"Forbidden"}`)
+}

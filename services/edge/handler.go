@@ -83,6 +83,16 @@ func (s *Service) endpoint(ctx *fasthttp.RequestCtx) (apiID, stage, path string,
 
 // slashed is "/" + rest, where rest is what strings.Cut left after a "/" of p (slash: one was
 // found): the tail of p itself, so no new string is made.
+// executeAPIDisabled is AWS's answer on the default endpoint of an API that turned it off.
+var executeAPIDisabled = gw.Response{Status: fasthttp.StatusForbidden,
+	Headers: map[string]string{"x-amzn-ErrorType": "ForbiddenException"}, Body: gw.DefaultBody("Forbidden")}
+
+// onDefaultEndpoint reports whether a request came by an API's default endpoint (path style,
+// or an execute-api host) rather than a custom domain name.
+func onDefaultEndpoint(ctx *fasthttp.RequestCtx) bool {
+	return bytes.HasPrefix(ctx.URI().PathOriginal(), []byte(pathStylePrefix)) || bytes.Contains(ctx.Host(), []byte(".execute-api."))
+}
+
 func slashed(p, rest string, slash bool) string {
 	if !slash {
 		return "/"
@@ -130,6 +140,10 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 	r.st, r.path = st, path
 	if st.accessLog != nil {
 		defer s.writeAccessLog(&r, time.Now())
+	}
+	if st.api.DisableExecuteAPIEndpoint && onDefaultEndpoint(ctx) {
+		writeGateway(ctx, executeAPIDisabled)
+		return
 	}
 	if !s.wafAllows(&r) {
 		return

@@ -669,3 +669,72 @@ func TestParityMethodResponses(t *testing.T) {
 		t.Errorf("delete body %s", r.body)
 	}
 }
+
+var stageMembers = []string{"cacheClusterEnabled", "cacheClusterStatus", "createdDate", "deploymentId", "lastUpdatedDate", "methodSettings", "stageName", "tracingEnabled"}
+
+func TestParityDeployments(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	e.mockMethod(t, a)
+	base := "/restapis/" + a.id
+
+	d := members(t, e.must(t, http.StatusCreated, "POST", base+"/deployments", map[string]any{"stageName": "s1"}), "createdDate", "id")
+	id := d["id"].(string)
+	members(t, e.must(t, http.StatusOK, "GET", base+"/deployments/"+id, nil), "createdDate", "id")
+	var stages struct {
+		Item []map[string]any `json:"item"`
+	}
+	e.must(t, http.StatusOK, "GET", base+"/stages", nil).json(t, &stages)
+	if len(stages.Item) != 1 {
+		t.Fatalf("stages %v, want s1", stages.Item)
+	}
+	got := stages.Item[0]
+	delete(got, "createdDate")
+	delete(got, "lastUpdatedDate")
+	wantJSON(t, "stage", got, `{"cacheClusterEnabled":false,"cacheClusterStatus":"NOT_AVAILABLE","deploymentId":"`+id+`","methodSettings":{},"stageName":"s1","tracingEnabled":false}`)
+	const active = "Active stages pointing to this deployment must be moved or deleted"
+	wantError(t, e.do(t, "DELETE", base+"/deployments/"+id, nil), 400, "BadRequestException", active)
+
+	d2 := e.must(t, http.StatusCreated, "POST", base+"/deployments", map[string]any{})
+	var second map[string]any
+	d2.json(t, &second)
+	id2 := second["id"].(string)
+	e.must(t, http.StatusOK, "PATCH", base+"/stages/s1", patch(pop("replace", "/deploymentId", id2)))
+	e.must(t, http.StatusAccepted, "DELETE", base+"/deployments/"+id, nil)
+	wantError(t, e.do(t, "DELETE", base+"/deployments/"+id2, nil), 400, "BadRequestException", active)
+}
+
+func TestParityStages(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	e.mockMethod(t, a)
+	base := "/restapis/" + a.id
+	var d map[string]any
+	e.must(t, http.StatusCreated, "POST", base+"/deployments", map[string]any{}).json(t, &d)
+	s := members(t, e.must(t, http.StatusCreated, "POST", base+"/stages", map[string]any{"stageName": "s1", "deploymentId": d["id"], "description": "my stage"}),
+		append(stageMembers, "description")...)
+	wantJSON(t, "defaults", []any{s["cacheClusterEnabled"], s["cacheClusterStatus"], s["methodSettings"], s["tracingEnabled"]}, `[false,"NOT_AVAILABLE",{},false]`)
+	sp := base + "/stages/s1"
+
+	const paths = "[/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format, " +
+		"/{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/logging/loglevel, " +
+		"/{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit/{resourcePath}/{httpMethod}/caching/ttlInSeconds, " +
+		"/{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, " +
+		"/{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, " +
+		"/*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, " +
+		"/*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, /variables/{variable_name}, /tracingEnabled]"
+	wantError(t, e.do(t, "PATCH", sp, patch(pop("replace", "/documentation_version", "123"))), 400, "BadRequestException", "Invalid method setting path: /documentation_version. Must be one of: "+paths)
+	wantError(t, e.do(t, "PATCH", sp, patch(pop("replace", "/tags/tag1", "value1"))), 400, "BadRequestException", "Invalid method setting path: /tags/tag1. Must be one of: "+paths)
+	wantError(t, e.do(t, "PATCH", sp, patch(noValue("remove", "/*/*"))), 400, "BadRequestException", "Cannot remove method setting */* because there is no method setting for this method ")
+
+	u := members(t, e.must(t, http.StatusOK, "PATCH", sp, patch(pop("replace", "/description", "stage new"), pop("replace", "/variables/var1", "test"),
+		pop("replace", "/tracingEnabled", "true"), pop("replace", "/*/*/caching/enabled", "true"), pop("replace", "/*/*/throttling/burstLimit", "123"),
+		pop("replace", "/test/GET/throttling/burstLimit", "124"))), append(stageMembers, "description", "variables")...)
+	const setting = `{"cacheDataEncrypted":false,"cacheTtlInSeconds":300,"cachingEnabled":true,"dataTraceEnabled":false,"metricsEnabled":false,` +
+		`"requireAuthorizationForCacheControl":true,"throttlingBurstLimit":%s,"throttlingRateLimit":10000,"unauthorizedCacheControlHeaderStrategy":"SUCCEED_WITH_RESPONSE_HEADER"}`
+	wantJSON(t, "methodSettings", u["methodSettings"], `{"*/*":`+strings.Replace(setting, "%s", "123", 1)+`,"test/GET":`+strings.Replace(setting, "%s", "124", 1)+`}`)
+	wantJSON(t, "tracingEnabled", u["tracingEnabled"], `true`)
+
+	r := members(t, e.must(t, http.StatusOK, "PATCH", sp, patch(noValue("remove", "/*/*"), noValue("remove", "/test/GET"))), append(stageMembers, "description", "variables")...)
+	wantJSON(t, "after remove", r["methodSettings"], `{}`)
+}

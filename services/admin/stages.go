@@ -500,17 +500,49 @@ func applyStagePatch(ctx context.Context, st *store, sg *model.Stage, p patchOp)
 	return applyMethodSettingPatch(sg, p)
 }
 
+// AWS's account-level throttling, which a new method setting starts from.
+const (
+	defaultRateLimit  = 10000.0
+	defaultBurstLimit = 5000
+)
+
+// stagePatchPaths is AWS's list of update-stage paths, verbatim (its missing commas included).
+const stagePatchPaths = "[/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, " +
+	"/accessLogSettings/destinationArn, /accessLogSettings/format, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, " +
+	"/{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit" +
+	"/{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, " +
+	"/{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, " +
+	"/*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, " +
+	"/*/*/caching/enabled, /*/*/caching/dataEncrypted, /*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, " +
+	"/variables/{variable_name}, /tracingEnabled]"
+
+func errStagePatchPath(path string) error {
+	return badRequest("Invalid method setting path: %s. Must be one of: %s", path, stagePatchPaths)
+}
+
 // applyMethodSettingPatch handles /{resourcePath}/{httpMethod}/{group}/{setting}, where
 // "/*/*" is the stage-wide default.
 func applyMethodSettingPatch(sg *model.Stage, p patchOp) error {
 	parts := strings.Split(p.Path, "/")
-	if len(parts) != 5 || parts[0] != "" || parts[1] == "" || parts[2] == "" || p.Op != "replace" {
+	if len(parts) == 3 && parts[0] == "" && parts[1] != "" && parts[2] != "" && p.Op == "remove" {
+		key := parts[1] + "/" + parts[2]
+		if _, ok := sg.MethodSettings[key]; !ok {
+			return badRequest("Cannot remove method setting %s because there is no method setting for this method ", key)
+		}
+		delete(sg.MethodSettings, key)
+		return nil
+	}
+	if len(parts) != 5 || parts[0] != "" || parts[1] == "" || parts[2] == "" {
+		return errStagePatchPath(p.Path)
+	}
+	if p.Op != "replace" {
 		return invalidPatchPath(p)
 	}
 	key := parts[1] + "/" + parts[2]
 	ms, found := sg.MethodSettings[key]
 	if !found {
 		ms = newMethodSetting(sg, key)
+		ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit = defaultRateLimit, defaultBurstLimit
 	}
 	badValue := func() error {
 		return badRequest("Invalid value %q for patch path '%s'", p.Value, p.Path)

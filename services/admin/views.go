@@ -78,7 +78,7 @@ type stageView struct {
 	DeploymentID      string                       `json:"deploymentId"`
 	StageName         string                       `json:"stageName"`
 	Description       string                       `json:"description,omitempty"`
-	MethodSettings    map[string]methodSettingView `json:"methodSettings,omitempty"`
+	MethodSettings    map[string]methodSettingView `json:"methodSettings"`
 	Variables         map[string]string            `json:"variables,omitempty"`
 	TracingEnabled    bool                         `json:"tracingEnabled"`
 	CanarySettings    *model.CanarySettings        `json:"canarySettings,omitempty"`
@@ -93,7 +93,9 @@ type stageView struct {
 
 // methodSettingView is AWS's MethodSetting field names (model.MethodSetting omits zeros).
 type methodSettingView struct {
-	MetricsEnabled       bool    `json:"metricsEnabled"`
+	MetricsEnabled bool `json:"metricsEnabled"`
+	// DataTraceEnabled is always AWS's default, false: Portico logs no request data.
+	DataTraceEnabled     bool    `json:"dataTraceEnabled"`
 	LoggingLevel         string  `json:"loggingLevel,omitempty"`
 	ThrottlingBurstLimit int64   `json:"throttlingBurstLimit"`
 	ThrottlingRateLimit  float64 `json:"throttlingRateLimit"`
@@ -107,8 +109,8 @@ func viewStage(s *model.Stage) stageView {
 		CreatedDate: epoch(s.CreatedDate), LastUpdatedDate: epoch(s.LastUpdatedDate), CacheStatus: cacheStatus(s),
 		WebACLArn: s.WebACLArn, AccessLogSettings: s.AccessLogSettings, CacheCluster: s.CacheClusterEnabled, CacheSize: s.CacheClusterSize,
 	}
-	if len(s.MethodSettings) > 0 {
-		v.MethodSettings = make(map[string]methodSettingView, len(s.MethodSettings))
+	v.MethodSettings = make(map[string]methodSettingView, len(s.MethodSettings))
+	{
 		for k, m := range s.MethodSettings {
 			v.MethodSettings[k] = methodSettingView{
 				MetricsEnabled: m.MetricsEnabled, LoggingLevel: m.LoggingLevel,

@@ -77,6 +77,12 @@ type Request struct {
 	Scopes        []string
 	Time          time.Time
 	OperationName string
+	// DomainPrefix overrides the first label of DomainName: the edge passes the API id for
+	// a path-style request or an IP Host, as AWS's execute-api host always has it.
+	DomainPrefix string
+	// APIKey and APIKeyID are the caller's key when the method required one (payload 1.0
+	// identity.apiKey and identity.apiKeyId).
+	APIKey, APIKeyID string
 }
 
 // requestTime formats t as API Gateway does: 09/Apr/2015:12:34:56 +0000.
@@ -92,8 +98,11 @@ func (r *Request) body() (string, bool) {
 	return string(r.Body), false
 }
 
-func domainPrefix(host string) string {
-	p, _, _ := strings.Cut(host, ".")
+func (r *Request) domainPrefix() string {
+	if r.DomainPrefix != "" {
+		return r.DomainPrefix
+	}
+	p, _, _ := strings.Cut(r.DomainName, ".")
 	return p
 }
 
@@ -149,18 +158,19 @@ func EventV1(r *Request) events.APIGatewayProxyRequest {
 		OperationName:     r.OperationName,
 		Stage:             r.Stage,
 		DomainName:        r.DomainName,
-		DomainPrefix:      domainPrefix(r.DomainName),
+		DomainPrefix:      r.domainPrefix(),
 		RequestID:         r.RequestID,
 		ExtendedRequestID: r.RequestID,
 		Protocol:          r.Protocol,
-		Identity:          events.APIGatewayRequestIdentity{SourceIP: r.SourceIP, UserAgent: r.UserAgent},
-		ResourcePath:      r.Resource,
-		Path:              "/" + r.Stage + r.Path,
-		Authorizer:        auth,
-		HTTPMethod:        r.Method,
-		RequestTime:       requestTime(r.Time),
-		RequestTimeEpoch:  r.Time.UnixMilli(),
-		APIID:             r.APIID,
+		Identity: events.APIGatewayRequestIdentity{SourceIP: r.SourceIP, UserAgent: r.UserAgent,
+			APIKey: r.APIKey, APIKeyID: r.APIKeyID},
+		ResourcePath:     r.Resource,
+		Path:             "/" + r.Stage + r.Path,
+		Authorizer:       auth,
+		HTTPMethod:       r.Method,
+		RequestTime:      requestTime(r.Time),
+		RequestTimeEpoch: r.Time.UnixMilli(),
+		APIID:            r.APIID,
 	}
 	return e
 }
@@ -228,7 +238,7 @@ func EventV2(r *Request) events.APIGatewayV2HTTPRequest {
 		Authorizer:   auth,
 		APIID:        r.APIID,
 		DomainName:   r.DomainName,
-		DomainPrefix: domainPrefix(r.DomainName),
+		DomainPrefix: r.domainPrefix(),
 		Time:         requestTime(r.Time),
 		TimeEpoch:    r.Time.UnixMilli(),
 		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

@@ -54,6 +54,8 @@ type contextV1 struct {
 type identityV1 struct {
 	AccessKey                     *string `json:"accessKey"`
 	AccountID                     *string `json:"accountId"`
+	APIKey                        string  `json:"apiKey,omitempty"`   // when the method required a key
+	APIKeyID                      string  `json:"apiKeyId,omitempty"` // when the method required a key
 	Caller                        *string `json:"caller"`
 	CognitoAuthenticationProvider *string `json:"cognitoAuthenticationProvider"`
 	CognitoAuthenticationType     *string `json:"cognitoAuthenticationType"`
@@ -93,16 +95,17 @@ func wireEventV1(r *Request) eventV1 {
 		DomainPrefix:      c.DomainPrefix,
 		ExtendedRequestID: c.ExtendedRequestID,
 		HTTPMethod:        c.HTTPMethod,
-		Identity:          identityV1{SourceIP: c.Identity.SourceIP, UserAgent: c.Identity.UserAgent},
-		OperationName:     c.OperationName,
-		Path:              c.Path,
-		Protocol:          c.Protocol,
-		RequestID:         c.RequestID,
-		RequestTime:       c.RequestTime,
-		RequestTimeEpoch:  c.RequestTimeEpoch,
-		ResourceID:        c.ResourceID,
-		ResourcePath:      c.ResourcePath,
-		Stage:             c.Stage,
+		Identity: identityV1{SourceIP: c.Identity.SourceIP, UserAgent: c.Identity.UserAgent,
+			APIKey: c.Identity.APIKey, APIKeyID: c.Identity.APIKeyID},
+		OperationName:    c.OperationName,
+		Path:             c.Path,
+		Protocol:         c.Protocol,
+		RequestID:        c.RequestID,
+		RequestTime:      c.RequestTime,
+		RequestTimeEpoch: c.RequestTimeEpoch,
+		ResourceID:       c.ResourceID,
+		ResourcePath:     c.ResourcePath,
+		Stage:            c.Stage,
 	}
 	return w
 }

@@ -64,6 +64,7 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 		UserAgent:    string(c.UserAgent()),
 		Protocol:     "HTTP/1.1",
 		DomainName:   string(c.Host()),
+		DomainPrefix: domainPrefix(r),
 		RawQuery:     string(c.URI().QueryString()),
 		StageVars:    r.st.stage.Variables,
 		Body:         c.Request.Body(),
@@ -72,6 +73,11 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 		JWT:          r.t.auth.jwt != nil,
 		Scopes:       r.t.auth.scopes,
 		Time:         time.Now(),
+	}
+	if r.decision.APIKeyID != "" && r.t.needAPIKey {
+		// AWS fills identity.apiKey and apiKeyId when the method required a key
+		lr.APIKeyID = r.decision.APIKeyID
+		lr.APIKey = string(c.Request.Header.Peek("x-api-key"))
 	}
 	if !c.Request.Header.IsHTTP11() {
 		lr.Protocol = "HTTP/1.0"

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -68,7 +69,7 @@ func contextVarsFor(r *request) map[string]any {
 	c := r.ctx
 	now := time.Now()
 	host := string(c.Host())
-	prefix, _, _ := strings.Cut(host, ".")
+	prefix := domainPrefix(r)
 	identity := map[string]any{"sourceIp": c.RemoteIP().String(), "userAgent": string(c.UserAgent()),
 		"accountId": "", "caller": "", "user": "", "userArn": ""}
 	if cc := clientCert(c); cc != nil {
@@ -115,6 +116,22 @@ func contextVarsFor(r *request) map[string]any {
 		"authorizer":        auth,
 		"isCanaryRequest":   r.st.isCanary,
 	}
+}
+
+// domainPrefix is $context.domainPrefix: the first label of the Host, except for a
+// path-style request (/restapis/{api}/{stage}/_user_request_/...) or an IP Host, where it is
+// the API id, as AWS's execute-api host {api}.execute-api.{region}.amazonaws.com gives it.
+func domainPrefix(r *request) string {
+	c := r.ctx
+	host := string(c.Host())
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if bytes.HasPrefix(c.URI().PathOriginal(), []byte(pathStylePrefix)) || net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return r.st.apiID
+	}
+	prefix, _, _ := strings.Cut(host, ".")
+	return prefix
 }
 
 // lookupContext reads a dotted path (authorizer.claims.sub) from $context.
@@ -236,20 +253,7 @@ func (s *Service) nonProxy(ctx context.Context, r *request) {
 		s.gatewayError(r, gw.UnsupportedMediaType, "")
 		return
 	}
-	for _, p := range dp.reqParams {
-		v, ok := mapValue(p.expr, vars, nil)
-		if !ok {
-			continue
-		}
-		switch p.target {
-		case "header":
-			mr.header[p.name] = v
-		case "querystring":
-			mr.query[p.name] = v
-		case "path":
-			mr.path[p.name] = v
-		}
-	}
+	dp.mapRequestParams(vars, &mr)
 	if reqOv != nil { // $context.requestOverride wins over the parameter mapping
 		applyOverrides(&mr, reqOv)
 	}
@@ -270,6 +274,24 @@ func (s *Service) nonProxy(ctx context.Context, r *request) {
 		return
 	}
 	s.integrationResponse(ctx, r, vars, &res)
+}
+
+// mapRequestParams evaluates the integration request parameters into mr.
+func (dp *dataPlane) mapRequestParams(vars *vtl.Vars, mr *mappedRequest) {
+	for _, p := range dp.reqParams {
+		v, ok := mapValue(p.expr, vars, nil)
+		if !ok {
+			continue
+		}
+		switch p.target {
+		case "header":
+			mr.header[p.name] = v
+		case "querystring":
+			mr.query[p.name] = v
+		case "path":
+			mr.path[p.name] = v
+		}
+	}
 }
 
 func applyOverrides(mr *mappedRequest, ov *vtl.Overrides) {
@@ -312,15 +334,7 @@ func (s *Service) httpIntegration(ctx context.Context, r *request, mr *mappedReq
 		uri = strings.ReplaceAll(uri, "{"+k+"+}", v)
 	}
 	if len(mr.query) > 0 {
-		q := url.Values{}
-		for k, v := range mr.query {
-			q.Set(k, v)
-		}
-		sep := "?"
-		if strings.Contains(uri, "?") {
-			sep = "&"
-		}
-		uri += sep + q.Encode()
+		uri = appendQuery(uri, encodeQuery(mr.query))
 	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -332,9 +346,18 @@ func (s *Service) httpIntegration(ctx context.Context, r *request, mr *mappedReq
 		method = string(r.ctx.Method())
 	}
 	req.Header.SetMethod(method)
-	req.Header.SetContentType("application/json")
+	// AWS sends no client header, only mapped ones over these defaults (recorded in
+	// LocalStack's test_apigateway_header_remapping_http and test_apigateway_http snapshots).
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "AmazonAPIGateway_"+r.st.apiID)
+	req.Header.Set("X-Amzn-Apigateway-Api-Id", r.st.apiID)
+	if len(mr.body) > 0 {
+		req.Header.SetContentType("application/json")
+	}
 	for k, v := range mr.header {
-		req.Header.Set(k, v)
+		if !droppedIntegrationHeaders[strings.ToLower(k)] {
+			req.Header.Set(k, v)
+		}
 	}
 	req.SetBodyRaw(mr.body)
 	_, span := s.tracer.Start(ctx, "http "+method, trace.WithSpanKind(trace.SpanKindClient))
@@ -483,6 +506,10 @@ func (s *Service) integrationResponse(ctx context.Context, r *request, reqVars *
 		body = converted
 	}
 	c.Response.Header.SetContentType(contentType)
+	setHeader := c.Response.Header.Set
+	if r.st.protocol() == model.ProtocolREST {
+		setHeader = func(k, v string) { setIntegrationHeader(&c.Response.Header, k, v) }
+	}
 	names := make([]string, 0, len(ir.params))
 	for k := range ir.params {
 		names = append(names, k)
@@ -494,7 +521,7 @@ func (s *Service) integrationResponse(ctx context.Context, r *request, reqVars *
 			continue
 		}
 		if v, ok := mapValue(ir.params[k], &vars, res); ok {
-			c.Response.Header.Set(name, v)
+			setHeader(name, v)
 		}
 	}
 	if ov != nil {
@@ -502,7 +529,7 @@ func (s *Service) integrationResponse(ctx context.Context, r *request, reqVars *
 			status = ov.ResponseStatus
 		}
 		for k, v := range ov.ResponseHeader {
-			c.Response.Header.Set(k, v)
+			setHeader(k, v)
 		}
 	}
 	c.Response.Header.Set("x-amzn-RequestId", r.id)

@@ -37,6 +37,8 @@ type dataPlane struct {
 	passthrough  string
 	reqTemplates map[string]*vtl.Template // by content type, lower case
 	reqParams    []paramMapping
+	// restrictedParam is a header a request parameter may not set (AWS answers 500)
+	restrictedParam string
 	responses    []*integrationResponse // with a selection pattern, in a stable order
 	defaultResp  *integrationResponse
 
@@ -101,12 +103,18 @@ func (st *stageState) prepareDataPlane(t *target) error {
 	case model.IntegrationNATS, model.IntegrationHTTP, model.IntegrationMock:
 		nonProxy = true
 	}
-	if nonProxy {
+	switch {
+	case nonProxy:
 		if err := dp.compileIntegration(in); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
 		}
+	case in.Type == model.IntegrationHTTPProxy && st.protocol() == model.ProtocolREST:
+		// AWS applies a REST HTTP_PROXY integration's request parameters to the proxied request
+		if err := dp.compileRequestParams(in); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.routeKey, err))
+		}
 	}
-	if dp.nonProxy || len(dp.required) > 0 || dp.validateBody || dp.httpMapping != nil {
+	if dp.nonProxy || len(dp.required) > 0 || dp.validateBody || dp.httpMapping != nil || len(dp.reqParams) > 0 {
 		t.dataPlane = dp
 	}
 	return errors.Join(errs...)
@@ -130,23 +138,9 @@ func (dp *dataPlane) compileIntegration(in *model.Integration) error {
 			dp.reqTemplates[strings.ToLower(ct)] = tmpl
 		}
 	}
-	for k, v := range in.RequestParameters {
-		rest, ok := strings.CutPrefix(k, "integration.request.")
-		if !ok {
-			errs = append(errs, fmt.Errorf("request parameter %q: want integration.request.{header|querystring|path}.name", k))
-			continue
-		}
-		target, name, ok := strings.Cut(rest, ".")
-		if !ok || name == "" || (target != "header" && target != "querystring" && target != "path") {
-			errs = append(errs, fmt.Errorf("request parameter %q: want integration.request.{header|querystring|path}.name", k))
-			continue
-		}
-		dp.reqParams = append(dp.reqParams, paramMapping{target: target, name: name, expr: v})
+	if err := dp.compileRequestParams(in); err != nil {
+		errs = append(errs, err)
 	}
-	sort.Slice(dp.reqParams, func(i, j int) bool {
-		a, b := dp.reqParams[i], dp.reqParams[j]
-		return a.target+"."+a.name < b.target+"."+b.name
-	})
 	keys := make([]string, 0, len(in.IntegrationResponses))
 	for k := range in.IntegrationResponses {
 		keys = append(keys, k)
@@ -192,6 +186,35 @@ func (dp *dataPlane) compileIntegration(in *model.Integration) error {
 		}
 		c.pattern = re
 		dp.responses = append(dp.responses, c)
+	}
+	return errors.Join(errs...)
+}
+
+// compileRequestParams compiles a REST integration's integration.request.{header|querystring|path}
+// parameters, in a stable order.
+func (dp *dataPlane) compileRequestParams(in *model.Integration) error {
+	var errs []error
+	for k, v := range in.RequestParameters {
+		rest, ok := strings.CutPrefix(k, "integration.request.")
+		if !ok {
+			errs = append(errs, fmt.Errorf("request parameter %q: want integration.request.{header|querystring|path}.name", k))
+			continue
+		}
+		target, name, ok := strings.Cut(rest, ".")
+		if !ok || name == "" || (target != "header" && target != "querystring" && target != "path") {
+			errs = append(errs, fmt.Errorf("request parameter %q: want integration.request.{header|querystring|path}.name", k))
+			continue
+		}
+		dp.reqParams = append(dp.reqParams, paramMapping{target: target, name: name, expr: v})
+	}
+	sort.Slice(dp.reqParams, func(i, j int) bool {
+		a, b := dp.reqParams[i], dp.reqParams[j]
+		return a.target+"."+a.name < b.target+"."+b.name
+	})
+	for _, p := range dp.reqParams {
+		if p.target == "header" && restrictedRequestHeader(in.Type, p.name) && dp.restrictedParam == "" {
+			dp.restrictedParam = p.name
+		}
 	}
 	return errors.Join(errs...)
 }

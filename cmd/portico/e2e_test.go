@@ -112,7 +112,7 @@ func (g *gateway) natsURL() string { return "nats://" + g.opts.natsAddr }
 // cli runs a portico verb in-process on a fresh command tree and returns what it printed.
 func cli(t *testing.T, args ...string) string {
 	t.Helper()
-	cmds := map[string]func() *cobra.Command{"import": newImportCmd, "apikey": newAPIKeyCmd, "deploy": newDeployCmd, "export": newExportCmd, "iam": newIAMCmd}
+	cmds := map[string]func() *cobra.Command{"import": newImportCmd, "apikey": newAPIKeyCmd, "deploy": newDeployCmd, "export": newExportCmd, "iam": newIAMCmd, "backends": newBackendsCmd}
 	mk, ok := cmds[args[0]]
 	if !ok {
 		t.Fatalf("cli: unknown verb %q", args[0])

@@ -115,6 +115,20 @@ type CustomAuthorizer struct {
 	TTLSeconds *int `json:"ttlSeconds,omitempty"`
 }
 
+// LambdaFunction extracts the function name from an AWS_PROXY integration uri:
+// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/invocations,
+// arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}], or a bare function name.
+// The qualifier (alias or version) is dropped: one subject, LambdaSubject(name), serves the
+// function.
+func LambdaFunction(uri string) string {
+	if i := strings.LastIndex(uri, ":function:"); i >= 0 {
+		uri = uri[i+len(":function:"):]
+	}
+	uri, _, _ = strings.Cut(uri, "/")
+	uri, _, _ = strings.Cut(uri, ":")
+	return uri
+}
+
 // AuthorizerSubject is the subject of a custom authorizer's function: for an authorizerUri
 // naming a Lambda function
 // (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}/invocations,

@@ -174,3 +174,17 @@ func TestAccessLogSubject(t *testing.T) {
 		})
 	}
 }
+
+func TestLambdaFunction(t *testing.T) {
+	for _, tt := range []struct{ name, uri, want string }{
+		{"apigateway uri", "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:chat/invocations", "chat"},
+		{"qualified", "arn:aws:lambda:us-east-1:000000000000:function:chat:live", "chat"},
+		{"bare", "chat", "chat"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := LambdaFunction(tt.uri); got != tt.want {
+				t.Errorf("LambdaFunction(%q) = %q, want %q", tt.uri, got, tt.want)
+			}
+		})
+	}
+}

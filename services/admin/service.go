@@ -377,6 +377,7 @@ func (s *Service) routes() http.Handler {
 	h("GET /v2/apis/{api_id}/exports/{specification}", "ExportApi", s.exportV2API)
 	h("GET /portico/info", "PorticoInfo", s.info)
 	h("GET /portico/connections", "GetConnectionCount", s.connectionCount)
+	h("GET /portico/backends", "GetBackends", s.backends)
 	h("POST /@connections/{connection_id}", "PostToConnection", s.manageConnection)
 	h("GET /@connections/{connection_id}", "GetConnection", s.manageConnection)
 	h("DELETE /@connections/{connection_id}", "DeleteConnection", s.manageConnection)

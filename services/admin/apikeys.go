@@ -174,7 +174,9 @@ func (s *Service) updateAPIKey(ctx context.Context, st *store, r *http.Request, 
 		return 0, nil, err
 	}
 	s.invalidate(ctx, k.Hash)
-	return http.StatusOK, viewAPIKey(k), nil
+	v := viewAPIKey(k)
+	v.Tags = map[string]string{}
+	return http.StatusOK, v, nil
 }
 
 // deleteAPIKey removes the hash index first (so authz can no longer find the key), then the

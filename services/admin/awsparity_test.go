@@ -738,3 +738,83 @@ func TestParityStages(t *testing.T) {
 	r := members(t, e.must(t, http.StatusOK, "PATCH", sp, patch(noValue("remove", "/*/*"), noValue("remove", "/test/GET"))), append(stageMembers, "description", "variables")...)
 	wantJSON(t, "after remove", r["methodSettings"], `{}`)
 }
+
+var apiKeyMembers = []string{"createdDate", "enabled", "id", "lastUpdatedDate", "name", "stageKeys"}
+
+func TestParityAPIKeys(t *testing.T) {
+	e := newEnv(t)
+	k := members(t, e.must(t, http.StatusCreated, "POST", "/apikeys", map[string]any{"name": "test-key-1"}), append(apiKeyMembers, "value")...)
+	wantJSON(t, "defaults", []any{k["enabled"], k["stageKeys"]}, `[false,[]]`)
+	var list struct {
+		Items []map[string]any `json:"item"`
+	}
+	e.must(t, http.StatusOK, "GET", "/apikeys", nil).json(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("keys %v", list.Items)
+	}
+	members(t, response{body: mustJSON(t, list.Items[0])}, apiKeyMembers...)
+	for _, tc := range []struct {
+		name, query string
+		want        int
+	}{
+		{"wrong name", "nothing", 0}, {"prefix", "test-key", 1}, {"prefix cased", "TEST-key", 0}, {"postfix", "key-1", 0}, {"infix", "key", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.must(t, http.StatusOK, "GET", "/apikeys?name="+tc.query, nil).json(t, &list)
+			if len(list.Items) != tc.want {
+				t.Errorf("name=%s: %d keys, want %d", tc.query, len(list.Items), tc.want)
+			}
+		})
+	}
+	u := members(t, e.must(t, http.StatusOK, "PATCH", "/apikeys/"+k["id"].(string), patch(pop("replace", "/enabled", "true"))), append(apiKeyMembers, "tags")...)
+	wantJSON(t, "enabled", []any{u["enabled"], u["tags"]}, `[true,{}]`)
+}
+
+func TestParityUsagePlans(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.newAPI(t, nil)
+	e.mockMethod(t, a)
+	e.must(t, http.StatusCreated, "POST", "/restapis/"+a.id+"/deployments", map[string]any{"stageName": "dev"})
+
+	p := members(t, e.must(t, http.StatusCreated, "POST", "/usageplans", map[string]any{"name": "plan", "description": "d",
+		"apiStages": []map[string]string{{"apiId": a.id, "stage": "dev"}}}), "apiStages", "description", "id", "name")
+	id := p["id"].(string)
+	members(t, e.must(t, http.StatusOK, "GET", "/usageplans/"+id, nil), "apiStages", "description", "id", "name", "tags")
+	u := members(t, e.must(t, http.StatusOK, "PATCH", "/usageplans/"+id, patch(pop("replace", "/throttle/burstLimit", "100"), pop("replace", "/throttle/rateLimit", "200"))),
+		"apiStages", "description", "id", "name", "tags", "throttle")
+	wantJSON(t, "throttle", u["throttle"], `{"burstLimit":100,"rateLimit":200}`)
+
+	t.Run("empty plan", func(t *testing.T) {
+		members(t, e.must(t, http.StatusCreated, "POST", "/usageplans", map[string]any{"name": "empty"}), "apiStages", "id", "name")
+	})
+	t.Run("keys", func(t *testing.T) {
+		var k map[string]any
+		e.must(t, http.StatusCreated, "POST", "/apikeys", map[string]any{"name": "k1"}).json(t, &k)
+		// AWS also answers the key's value; Portico keeps only its hash after create-api-key.
+		upk := members(t, e.must(t, http.StatusCreated, "POST", "/usageplans/"+id+"/keys", map[string]any{"keyId": k["id"], "keyType": "API_KEY"}), "id", "name", "type")
+		wantJSON(t, "usage plan key", []any{upk["id"], upk["name"], upk["type"]}, mustString(t, []any{k["id"], "k1", "API_KEY"}))
+		var list struct {
+			Items []map[string]any `json:"item"`
+		}
+		e.must(t, http.StatusOK, "GET", "/usageplans/"+id+"/keys", nil).json(t, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("usage plan keys %v", list.Items)
+		}
+		members(t, response{body: mustJSON(t, list.Items[0])}, "id", "name", "type")
+		e.must(t, http.StatusOK, "GET", "/usageplans/"+id+"/keys?nameQuery=K1", nil).json(t, &list)
+		if len(list.Items) != 0 {
+			t.Errorf("nameQuery is case-sensitive in AWS: got %v", list.Items)
+		}
+	})
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustString(t *testing.T, v any) string { return string(mustJSON(t, v)) }

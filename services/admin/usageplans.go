@@ -117,7 +117,7 @@ func (s *Service) createUsagePlan(ctx context.Context, st *store, _ *http.Reques
 	if _, err := st.create(ctx, wire.KeyUsagePlan(p.ID), &p); err != nil {
 		return 0, nil, storeErr(err, "usage plan")
 	}
-	return http.StatusCreated, p, nil
+	return http.StatusCreated, viewUsagePlan(&p, false), nil
 }
 
 func (s *Service) getUsagePlans(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
@@ -157,7 +157,7 @@ func (s *Service) getUsagePlan(ctx context.Context, st *store, r *http.Request, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, p, nil
+	return http.StatusOK, viewUsagePlan(p, true), nil
 }
 
 func (s *Service) updateUsagePlan(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
@@ -175,7 +175,7 @@ func (s *Service) updateUsagePlan(ctx context.Context, st *store, r *http.Reques
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, p, nil
+	return http.StatusOK, viewUsagePlan(p, true), nil
 }
 
 func patchFloat(p patchOp, dst *float64) error {
@@ -623,4 +623,23 @@ func (s *Service) updateUsage(ctx context.Context, st *store, r *http.Request, b
 	day := time.Now().UTC().Format(time.DateOnly)
 	return http.StatusOK, usageView{UsagePlanID: p.ID, StartDate: day, EndDate: day,
 		Items: map[string][][]int64{keyID: {{used, *remaining}}}}, nil
+}
+
+// usagePlanView is a UsagePlan as AWS answers it: apiStages always, and tags on a read or an
+// update ({} when none) but on a create only when given.
+type usagePlanView struct {
+	model.UsagePlan
+	APIStages []model.UsagePlanStage `json:"apiStages"`
+	Tags      map[string]string      `json:"tags,omitzero"`
+}
+
+func viewUsagePlan(p *model.UsagePlan, withTags bool) usagePlanView {
+	v := usagePlanView{UsagePlan: *p, APIStages: p.APIStages, Tags: p.Tags}
+	if v.APIStages == nil {
+		v.APIStages = []model.UsagePlanStage{}
+	}
+	if v.Tags == nil && withTags {
+		v.Tags = map[string]string{}
+	}
+	return v
 }

@@ -131,6 +131,8 @@ type apiKeyView struct {
 	CreatedDate     int64    `json:"createdDate"`
 	LastUpdatedDate int64    `json:"lastUpdatedDate"`
 	StageKeys       []string `json:"stageKeys"`
+	// Tags is {} on update-api-key's answer, as AWS's: Portico keeps no API key tags.
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 func viewAPIKey(k *model.APIKey) apiKeyView {

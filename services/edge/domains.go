@@ -64,12 +64,37 @@ func (s *Service) keepFollowing(ctx context.Context, what string, follow func(co
 }
 
 func (s *Service) followDomains(ctx context.Context, kv jetstream.KeyValue) error {
-	w, err := kv.Watch(ctx, wire.KeyDomainNamesPrefix+">")
+	current := domains{}
+	return followKeys(ctx, kv, wire.KeyDomainNamesPrefix, func(e jetstream.KeyValueEntry) {
+		next := make(domains, len(current)+1)
+		for k, v := range current {
+			next[k] = v
+		}
+		var d model.DomainName
+		if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &d) != nil || d.DomainName == "" {
+			for name := range next {
+				if wire.KeyDomainName(name) == e.Key() {
+					delete(next, name)
+				}
+			}
+		} else {
+			ms := slices.Clone(d.Mappings)
+			slices.SortFunc(ms, func(a, b model.BasePathMapping) int { return len(b.BasePath) - len(a.BasePath) })
+			next[strings.ToLower(d.DomainName)] = ms
+		}
+		current = next
+		s.domains.Store(&current)
+	}, nil)
+}
+
+// followKeys watches the keys under prefix until ctx is done or the watch ends: apply gets
+// every change, and synced (when set) is called once the keys that existed have all come.
+func followKeys(ctx context.Context, kv jetstream.KeyValue, prefix string, apply func(jetstream.KeyValueEntry), synced func()) error {
+	w, err := kv.Watch(ctx, prefix+">")
 	if err != nil {
 		return err
 	}
 	defer func() { _ = w.Stop() }()
-	current := domains{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -79,26 +104,12 @@ func (s *Service) followDomains(ctx context.Context, kv jetstream.KeyValue) erro
 				return nil
 			}
 			if e == nil {
+				if synced != nil {
+					synced()
+				}
 				continue
 			}
-			next := make(domains, len(current)+1)
-			for k, v := range current {
-				next[k] = v
-			}
-			var d model.DomainName
-			if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &d) != nil || d.DomainName == "" {
-				for name := range next {
-					if wire.KeyDomainName(name) == e.Key() {
-						delete(next, name)
-					}
-				}
-			} else {
-				ms := slices.Clone(d.Mappings)
-				slices.SortFunc(ms, func(a, b model.BasePathMapping) int { return len(b.BasePath) - len(a.BasePath) })
-				next[strings.ToLower(d.DomainName)] = ms
-			}
-			current = next
-			s.domains.Store(&current)
+			apply(e)
 		}
 	}
 }

@@ -22,18 +22,8 @@ import (
 // accountID is the account id Portico reports in events and ARNs.
 const accountID = "000000000000"
 
-// lambdaFunction extracts the function name from an AWS_PROXY integration uri:
-// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/invocations,
-// arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}], or a bare function name.
-// The qualifier (alias or version) is dropped: one subject serves the function.
-func lambdaFunction(uri string) string {
-	if i := strings.LastIndex(uri, ":function:"); i >= 0 {
-		uri = uri[i+len(":function:"):]
-	}
-	uri, _, _ = strings.Cut(uri, "/")
-	uri, _, _ = strings.Cut(uri, ":")
-	return uri
-}
+// lambdaFunction is the function an AWS_PROXY integration uri names (wire.LambdaFunction).
+func lambdaFunction(uri string) string { return wire.LambdaFunction(uri) }
 
 // payloadVersion is the Lambda event format: REST APIs always 1.0, HTTP APIs 2.0 unless set.
 func payloadVersion(st *stageState, in *model.Integration) string {

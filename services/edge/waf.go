@@ -90,34 +90,19 @@ func (s *Service) watchWAF(ctx context.Context, kv jetstream.KeyValue, loaded fu
 }
 
 func (s *Service) followWAF(ctx context.Context, kv jetstream.KeyValue, loaded func()) error {
-	w, err := kv.Watch(ctx, wire.KeyWAFPrefix+">")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = w.Stop() }()
 	acls := map[string]*waf.WebACL{} // by key
 	sets := map[string]*waf.IPSet{}  // by key
 	synced := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				synced = true
-				s.compileWAF(acls, sets)
-				loaded()
-				continue
-			}
-			s.applyWAF(e, acls, sets)
-			if synced {
-				s.compileWAF(acls, sets)
-			}
+	return followKeys(ctx, kv, wire.KeyWAFPrefix, func(e jetstream.KeyValueEntry) {
+		s.applyWAF(e, acls, sets)
+		if synced {
+			s.compileWAF(acls, sets)
 		}
-	}
+	}, func() {
+		synced = true
+		s.compileWAF(acls, sets)
+		loaded()
+	})
 }
 
 // applyWAF records one change of a web ACL or IP set.

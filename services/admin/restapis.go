@@ -393,17 +393,6 @@ func (s *Service) getMethod(ctx context.Context, st *store, r *http.Request, _ [
 	return http.StatusOK, m, nil
 }
 
-func (s *Service) getIntegration(ctx context.Context, st *store, r *http.Request, _ []byte) (int, any, error) {
-	m, err := s.loadMethod(ctx, st, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if m.MethodIntegration == nil {
-		return 0, nil, notFound("No integration defined for method")
-	}
-	return http.StatusOK, m.MethodIntegration, nil
-}
-
 // updateRestAPI applies AWS patch operations to an API's own fields.
 func (s *Service) updateRestAPI(ctx context.Context, st *store, r *http.Request, body []byte) (int, any, error) {
 	ops, err := decodePatch(body)

@@ -6,6 +6,7 @@
 #
 #   scripts/bench-ws.sh                 # N=10000 sockets, 20 broadcasts
 #   N=20000 BROADCASTS=50 scripts/bench-ws.sh
+#   CPUPROFILE=ws.pprof scripts/bench-ws.sh   # the edge's CPU profile of the broadcasts (go tool pprof)
 #
 # N is bounded by the open-file limit (each socket is a descriptor in the edge and in the load
 # client). PORTICO_BIN skips `make build`.
@@ -55,7 +56,16 @@ for _ in $(seq 1 100); do
   kill -0 "$core" 2>/dev/null || fail "portico serve (core roles) exited"
   sleep 0.1
 done
-"$PORTICO_BIN" serve --services edge --nats "nats://$NATSADDR" --http-addr "$EDGE" --log-level warn >"$work/edge.log" 2>&1 &
+profile=()
+edge_debug=()
+if [ -n "${CPUPROFILE:-}" ]; then
+  DEBUG="127.0.0.1:$(free_port)"
+  edge_debug=(--debug-addr "$DEBUG")
+  case "$CPUPROFILE" in /*) ;; *) CPUPROFILE="$PWD/$CPUPROFILE" ;; esac
+  profile=(-pprof "$DEBUG" -cpuprofile "$CPUPROFILE")
+fi
+"$PORTICO_BIN" serve --services edge --nats "nats://$NATSADDR" --http-addr "$EDGE" --log-level warn "${edge_debug[@]}" \
+  >"$work/edge.log" 2>&1 &
 edge=$!
 pids+=($edge)
 
@@ -79,4 +89,4 @@ curl -s "http://$EDGE/@portico/stages" | grep -q "\"$dep\"" || fail "deployment 
 
 echo "== WebSocket: $N idle connections on one edge, $BROADCASTS broadcasts to all of them ($(nproc) cores)"
 "$work/wsload" -url "ws://$EDGE/restapis/$api/live/_user_request_" -nats "nats://$NATSADDR" \
-  -api "$api" -stage live -n "$N" -broadcasts "$BROADCASTS" -pid "$edge"
+  -api "$api" -stage live -n "$N" -broadcasts "$BROADCASTS" -pid "$edge" "${profile[@]}"

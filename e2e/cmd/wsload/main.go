@@ -11,6 +11,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -29,6 +31,8 @@ type options struct {
 	conns, broadcasts        int
 	concurrency, pid         int
 	timeout                  time.Duration
+	pprof, cpuProfile        string
+	profileFor               time.Duration
 }
 
 func main() {
@@ -42,6 +46,9 @@ func main() {
 	flag.IntVar(&o.concurrency, "c", 64, "concurrent handshakes")
 	flag.IntVar(&o.pid, "pid", 0, "edge process id, for its resident memory")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "overall bound")
+	flag.StringVar(&o.pprof, "pprof", "", "the edge's debug address (host:port), for -cpuprofile")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the edge's CPU profile of the broadcasts to this file (needs -pprof)")
+	flag.DurationVar(&o.profileFor, "profile-for", 5*time.Second, "length of the -cpuprofile")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "wsload:", err)
@@ -156,6 +163,13 @@ func broadcast(ctx context.Context, o options, nc *nats.Conn, conns []*websocket
 			}
 		}()
 	}
+	profiled := make(chan error, 1)
+	if o.cpuProfile != "" {
+		go func() { profiled <- cpuProfile(ctx, o) }()
+	} else {
+		profiled <- nil
+	}
+	edgeCPU, ownCPU := cpuTime(o.pid), cpuTime(os.Getpid())
 	start := time.Now()
 	for b := range o.broadcasts {
 		want := int64(n * (b + 1))
@@ -178,6 +192,10 @@ func broadcast(ctx context.Context, o options, nc *nats.Conn, conns []*websocket
 		}
 	}
 	elapsed := time.Since(start)
+	edgeCPU, ownCPU = cpuTime(o.pid)-edgeCPU, cpuTime(os.Getpid())-ownCPU
+	if err := <-profiled; err != nil {
+		return err
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	slices.Sort(lat)
@@ -186,10 +204,64 @@ func broadcast(ctx context.Context, o options, nc *nats.Conn, conns []*websocket
 		o.broadcasts, n, len(lat), elapsed.Seconds())
 	fmt.Printf("delivery:       p50 %.1f ms  p99 %.1f ms  max %.1f ms (publish → socket read; goal p99 ≤ 50 ms)\n",
 		ms(pct(0.50)), ms(pct(0.99)), ms(lat[len(lat)-1]))
+	if o.pid > 0 {
+		per := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / float64(len(lat)) }
+		fmt.Printf("cpu:            edge %.1f µs, load client %.1f µs per delivery (user+system)\n", per(edgeCPU), per(ownCPU))
+	}
 	return nil
 }
 
+// cpuProfile saves the edge's CPU profile over the next o.profileFor.
+func cpuProfile(ctx context.Context, o options) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.pprof, max(1, int(o.profileFor.Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cpu profile: %s", resp.Status)
+	}
+	f, err := os.Create(o.cpuProfile)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	return f.Close()
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// cpuTime reads the user+system CPU time pid has used (0 when unknown), from /proc/{pid}/stat.
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: fields count from after its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
 
 // rssKiB reads VmRSS of pid (0 when unknown).
 func rssKiB(pid int) int64 {

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
@@ -35,13 +36,39 @@ type outFrame struct {
 	typ  int
 	data []byte
 	prep *websocket.PreparedMessage // set for broadcasts: framed once for every socket
+	// raw is the encoded server frame, written by deliver straight to an idle socket.
+	raw []byte
+	// flush, instead of a message, asks the writer to finish a frame deliver began.
+	flush bool
 }
 
-func frameOf(data []byte) outFrame {
+// flushFrame is the queue's marker for the rest of a frame deliver began.
+var flushFrame = &outFrame{flush: true}
+
+func frameOf(data []byte) *outFrame {
+	typ := websocket.BinaryMessage
 	if utf8.Valid(data) {
-		return outFrame{typ: websocket.TextMessage, data: data}
+		typ = websocket.TextMessage
 	}
-	return outFrame{typ: websocket.BinaryMessage, data: data}
+	return &outFrame{typ: typ, data: data, raw: serverFrame(typ, data)}
+}
+
+// serverFrame encodes one final, unmasked, uncompressed server frame (RFC 6455 §5.2).
+func serverFrame(typ int, payload []byte) []byte {
+	n := len(payload)
+	b := make([]byte, 0, 10+n)
+	b = append(b, 0x80|byte(typ))
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
 }
 
 // conn is one client socket.
@@ -61,9 +88,9 @@ type conn struct {
 	ws    *websocket.Conn
 	guard *guardedConn
 
-	out        chan outFrame
-	stop       chan struct{} // closed when the socket starts closing
-	writerDone chan struct{} // closed when the writer has ended for good
+	out        chan *outFrame // pointers: an idle socket's queue costs 8 bytes a slot
+	stop       chan struct{}  // closed when the socket starts closing
+	writerDone chan struct{}  // closed when the writer has ended for good
 	writerOnce sync.Once
 	writing    atomic.Bool // a writer goroutine runs
 	serving    atomic.Bool // registered and served: closing needs the writer (serve waits for it)
@@ -89,7 +116,7 @@ func (h *Hub) newConn(id string, t Target, sel *Selector, routes map[string]*mod
 	now := time.Now()
 	c := &conn{
 		h: h, id: id, t: t, sel: sel, routes: routes, userAgent: ua, connectedAt: now,
-		out:        make(chan outFrame, h.cfg.SendQueue),
+		out:        make(chan *outFrame, h.cfg.SendQueue),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		inflight:   make(chan struct{}, maxInFlight),
@@ -101,14 +128,22 @@ func (h *Hub) newConn(id string, t Target, sel *Selector, routes map[string]*mod
 
 func (c *conn) isClosing() bool { return c.closing.Load() }
 
-// send queues a frame. A full queue means the client does not read: it is disconnected.
-func (c *conn) send(f outFrame) bool {
+// send queues a frame for the writer. A full queue means the client does not read: it is
+// disconnected.
+func (c *conn) send(f *outFrame) bool {
+	if !c.queue(f) {
+		return false
+	}
+	c.kick()
+	return true
+}
+
+func (c *conn) queue(f *outFrame) bool {
 	if c.isClosing() {
 		return false
 	}
 	select {
 	case c.out <- f:
-		c.kick()
 		return true
 	default:
 		// A reader this slow would not take a close frame either: drop the socket.
@@ -117,6 +152,37 @@ func (c *conn) send(f outFrame) bool {
 		_ = c.ws.NetConn().Close()
 		return false
 	}
+}
+
+// deliver sends a frame. When no writer runs and nothing is queued, the calling goroutine
+// writes it to the socket itself, without blocking (no writer goroutine to wake, no deadline
+// to arm): a broadcast reaches idle sockets at the cost of one write each. A socket whose
+// send buffer is full gets the frame through its queue and writer like any other.
+func (c *conn) deliver(f *outFrame) bool {
+	if f.raw == nil || !c.serving.Load() || len(c.out) > 0 || c.isClosing() || !c.writing.CompareAndSwap(false, true) {
+		return c.send(f)
+	}
+	// This goroutine is the socket's writer until release.
+	ok := true
+	if len(c.out) > 0 || c.isClosing() {
+		ok = c.queue(f) // queued (or closed) since the first check: keep the order
+	} else {
+		switch n, err := c.guard.tryWrite(f.raw); {
+		case err != nil:
+			c.closeWith(closeCodeAbnorm, "write failed", false)
+			_ = c.ws.NetConn().Close()
+			ok = false
+		case n == 0:
+			ok = c.queue(f)
+		case n < len(f.raw):
+			ok = c.queue(flushFrame) // the writer finishes the frame
+		}
+	}
+	c.writing.Store(false)
+	if len(c.out) > 0 || c.isClosing() {
+		c.kick()
+	}
+	return ok
 }
 
 // close starts a server-initiated close with a close frame.
@@ -218,10 +284,12 @@ func (c *conn) drain() {
 	}
 }
 
-func (c *conn) write(f outFrame) bool {
+func (c *conn) write(f *outFrame) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	var err error
-	if f.prep != nil {
+	if f.flush {
+		err = c.guard.flush()
+	} else if f.prep != nil {
 		err = c.ws.WritePreparedMessage(f.prep)
 	} else {
 		err = c.ws.WriteMessage(f.typ, f.data)

@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 )
 
 // errFrameTooBig is what the guarded connection returns once a client frame exceeds the limit.
@@ -81,12 +84,17 @@ func (s *frameScanner) scan(p []byte) (safe int, tooBig bool) {
 	return len(p), false
 }
 
-// guardedConn enforces a frame size limit on what the client sends.
+// guardedConn enforces a frame size limit on what the client sends, and lets the hub write
+// frames to the socket without blocking (tryWrite) between the websocket library's writes.
 type guardedConn struct {
 	net.Conn
-	raw     net.Conn // the socket itself: fasthttp's hijacked conn ignores Close
+	raw     net.Conn        // the socket itself: fasthttp's hijacked conn ignores Close
+	rc      syscall.RawConn // raw's, for tryWrite; nil when raw is no plain TCP socket
 	scanner frameScanner
 	tripped atomic.Bool
+
+	wmu     sync.Mutex // orders every write
+	pending []byte     // the rest of a frame tryWrite began: written before anything else
 }
 
 func newGuardedConn(c net.Conn, maxFrame int) *guardedConn {
@@ -94,7 +102,87 @@ func newGuardedConn(c net.Conn, maxFrame int) *guardedConn {
 	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
 		raw = u.UnsafeConn()
 	}
-	return &guardedConn{Conn: c, raw: raw, scanner: frameScanner{max: uint64(maxFrame)}}
+	g := &guardedConn{Conn: c, raw: raw, scanner: frameScanner{max: uint64(maxFrame)}}
+	// Only a bare TCP socket: bytes written to a TLS or other wrapped connection's descriptor
+	// would bypass its encoding.
+	if tc, ok := raw.(*net.TCPConn); ok {
+		if rc, err := tc.SyscallConn(); err == nil {
+			g.rc = rc
+		}
+	}
+	return g
+}
+
+// Write is the websocket library's: it finishes a pending frame first.
+func (g *guardedConn) Write(p []byte) (int, error) {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if err := g.flushLocked(); err != nil {
+		return 0, err
+	}
+	return g.Conn.Write(p)
+}
+
+// flush writes the pending rest of a frame, within the write timeout.
+func (g *guardedConn) flush() error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if len(g.pending) == 0 {
+		return nil
+	}
+	if err := g.Conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return err
+	}
+	return g.flushLocked()
+}
+
+func (g *guardedConn) flushLocked() error {
+	if len(g.pending) == 0 {
+		return nil
+	}
+	if _, err := g.Conn.Write(g.pending); err != nil {
+		return err
+	}
+	g.pending = nil
+	return nil
+}
+
+// tryWrite writes frame with one non-blocking write. It returns how much the socket took: all
+// of it, 0 (its send buffer is full, or nothing can be written directly: the caller queues the
+// frame) or a part, whose rest is pending until flush or the next Write.
+func (g *guardedConn) tryWrite(frame []byte) (int, error) {
+	if g.rc == nil {
+		return 0, nil
+	}
+	if !g.wmu.TryLock() {
+		return 0, nil // the library is writing (a pong, a close): never wait for it here
+	}
+	defer g.wmu.Unlock()
+	if len(g.pending) > 0 {
+		return 0, nil
+	}
+	var n int
+	var werr error
+	err := g.rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), frame)
+			if werr != syscall.EINTR {
+				return true // never wait for the socket: the queue's writer does
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == syscall.EAGAIN:
+		return 0, nil
+	case werr != nil:
+		return 0, werr
+	}
+	if n < len(frame) {
+		g.pending = frame[n:]
+	}
+	return n, nil
 }
 
 // Close closes the socket, which fasthttp's hijacked connection would leave open until the

@@ -1,6 +1,9 @@
 package ws
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/fasthttp/websocket"
 	"github.com/portico/portico/pkg/wire"
 )
@@ -53,14 +56,31 @@ func (h *Hub) broadcast(d wire.Delivery) wire.ManageResponse {
 	if pm, err := websocket.NewPreparedMessage(f.typ, f.data); err == nil {
 		f.prep = pm
 	}
-	for _, c := range h.snapshot() {
+	conns := h.snapshot()
+	// Every core writes a share of the sockets.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(conns)/minFanOutShare))
+	share := (len(conns) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for i := 1; i < workers; i++ {
+		part := conns[min(i*share, len(conns)):min((i+1)*share, len(conns))]
+		wg.Go(func() { h.broadcastTo(part, d, f) })
+	}
+	h.broadcastTo(conns[:min(share, len(conns))], d, f)
+	wg.Wait()
+	return wire.ManageResponse{}
+}
+
+// minFanOutShare is the fewest sockets worth a goroutine of their own in a broadcast.
+const minFanOutShare = 256
+
+func (h *Hub) broadcastTo(conns []*conn, d wire.Delivery, f *outFrame) {
+	for _, c := range conns {
 		if c.t.APIID != d.APIID || c.t.Stage != d.Stage {
 			continue
 		}
 		if d.Group != "" && !c.inGroup(d.Group) {
 			continue
 		}
-		c.send(f)
+		c.deliver(f)
 	}
-	return wire.ManageResponse{}
 }

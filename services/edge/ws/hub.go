@@ -217,7 +217,7 @@ func (h *Hub) deliver(_ context.Context, d wire.Delivery) wire.ManageResponse {
 		if len(d.Data) > h.cfg.MaxMessageBytes {
 			return wire.ManageResponse{Code: wire.CodePayloadLarge, Message: "message too large"}
 		}
-		if !c.send(frameOf(d.Data)) {
+		if !c.deliver(frameOf(d.Data)) {
 			return wire.ManageResponse{Code: wire.CodeGone, Message: "connection is gone"}
 		}
 		return wire.ManageResponse{}

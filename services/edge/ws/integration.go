@@ -216,13 +216,13 @@ func (h *Hub) onMessage(parent context.Context, c *conn, body []byte) {
 }
 
 // errorFrame is the frame AWS sends when a message cannot be routed or its integration fails.
-func errorFrame(message, connectionID, requestID string) outFrame {
+func errorFrame(message, connectionID, requestID string) *outFrame {
 	data, _ := json.Marshal(struct {
 		Message      string `json:"message"`
 		ConnectionID string `json:"connectionId"`
 		RequestID    string `json:"requestId"`
 	}{message, connectionID, requestID})
-	return outFrame{typ: websocket.TextMessage, data: data}
+	return &outFrame{typ: websocket.TextMessage, data: data}
 }
 
 // expandStageVariables replaces ${stageVariables.name} in an integration URI.

@@ -83,7 +83,7 @@ func (s *Service) followDomains(ctx context.Context, kv jetstream.KeyValue) erro
 			next[strings.ToLower(d.DomainName)] = ms
 		}
 		current = next
-		s.domains.Store(&current)
+		s.domains.Store(&next) // a pointer to this change's map: current is rebound by the next one
 	}, nil)
 }
 

@@ -204,8 +204,7 @@ func (s *Service) cacheLookup(ctx context.Context, r *request) (plan *cachePlan,
 		return nil, false
 	}
 	st := r.st
-	if !st.stage.CacheClusterEnabled {
-		s.cache.drop(st.throttleKey)
+	if !st.stage.CacheClusterEnabled { // its entries went when the stage was served so (stageCache)
 		return nil, false
 	}
 	method := methodString(r.ctx.Method())

@@ -102,6 +102,7 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 		body   string
 		hdr    []string
 		want   map[string]any // member path -> value (nil: present and null)
+		absent []string       // member paths that must not be there
 	}{
 		{name: "without trailing slash", method: "GET", path: "/proxy-value", hdr: []string{"User-Agent", "python-requests/testing"},
 			want: map[string]any{"body": nil, "isBase64Encoded": false, "httpMethod": "GET", "path": "/proxy-value",
@@ -117,6 +118,9 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 				"headers.X-Forwarded-Proto": "http"}},
 		{name: "behind a proxy", method: "GET", path: "/proxy-value", hdr: []string{"X-Forwarded-For", "203.0.113.7"},
 			want: map[string]any{"headers.X-Forwarded-For": "203.0.113.7, 127.0.0.1"}},
+		{name: "headers API Gateway leaves out", method: "GET", path: "/proxy-value",
+			hdr:  []string{"Content-MD5", "Q2hlY2sgSW50ZWdyaXR5IQ==", "Max-Forwards", "3", "Server", "client", "Trailer", "x", "X-Kept", "yes"},
+			want: map[string]any{"headers.X-Kept": "yes"}, absent: []string{"headers.Content-Md5", "headers.Max-Forwards", "headers.Server", "headers.Trailer"}},
 		{name: "with trailing slash", method: "GET", path: "/proxy-value/",
 			want: map[string]any{"path": "/proxy-value/", "pathParameters": map[string]any{"proxy": "proxy-value"},
 				"requestContext.path": "/stage/proxy-value/"}},
@@ -167,6 +171,11 @@ func TestAWSParityLambdaProxyEventV1(t *testing.T) {
 				t.Errorf("requestContext.requestTimeEpoch = %#v, want a number", rc["requestTimeEpoch"])
 			}
 			expectMembers(t, ev, tc.want)
+			for _, p := range tc.absent {
+				if v, ok := member(ev, p); ok {
+					t.Errorf("%s = %v, want it left out", p, v)
+				}
+			}
 		})
 	}
 }

@@ -2,8 +2,8 @@ package edge
 
 import (
 	"bytes"
-	"compress/zlib"
 	"compress/gzip"
+	"compress/zlib"
 	"io"
 	"strings"
 	"testing"

@@ -39,8 +39,8 @@ type dataPlane struct {
 	reqParams    []paramMapping
 	// restrictedParam is a header a request parameter may not set (AWS answers 500)
 	restrictedParam string
-	responses    []*integrationResponse // with a selection pattern, in a stable order
-	defaultResp  *integrationResponse
+	responses       []*integrationResponse // with a selection pattern, in a stable order
+	defaultResp     *integrationResponse
 
 	// HTTP APIs
 	httpMapping *httpMapping

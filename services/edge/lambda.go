@@ -25,6 +25,17 @@ const accountID = "000000000000"
 // lambdaFunction is the function an AWS_PROXY integration uri names (wire.LambdaFunction).
 func lambdaFunction(uri string) string { return wire.LambdaFunction(uri) }
 
+// lambdaDroppedHeader reports the request headers API Gateway leaves out of a Lambda proxy
+// event (AWS recording test_apigateway_http / header remapping): hop-by-hop and server ones.
+func lambdaDroppedHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "connection", "content-md5", "expect", "max-forwards", "proxy-authenticate", "server",
+		"te", "trailer", "transfer-encoding", "upgrade", "www-authenticate":
+		return true
+	}
+	return false
+}
+
 // payloadVersion is the Lambda event format: REST APIs always 1.0, HTTP APIs 2.0 unless set.
 func payloadVersion(st *stageState, in *model.Integration) string {
 	if st.protocol() == model.ProtocolREST {
@@ -86,6 +97,8 @@ func (s *Service) lambdaRequest(r *request, version string) *lambdaevent.Request
 			forwardedFor = string(v) + ", " + lr.SourceIP
 			continue
 		case strings.EqualFold(name, "X-Forwarded-Port"), strings.EqualFold(name, "X-Forwarded-Proto"):
+			continue
+		case lambdaDroppedHeader(name):
 			continue
 		}
 		lr.Headers = append(lr.Headers, lambdaevent.Header{Name: name, Value: string(v)})

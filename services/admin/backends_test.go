@@ -61,6 +61,9 @@ paths:
 		micro.WithEndpointSubject("pets.v1.*")); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.nc.Flush(); err != nil { // the server holds the subscriptions before admin asks
+		t.Fatal(err)
+	}
 
 	var got struct {
 		Backends     []backendView       `json:"backends"`

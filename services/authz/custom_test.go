@@ -70,6 +70,10 @@ func startFn(t *testing.T, e *env, subject string, answer func(data []byte) (bod
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
+	// the server must hold the subscription before authz sends the first request
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 

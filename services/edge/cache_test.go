@@ -42,6 +42,9 @@ func countingBackend(t *testing.T, h *harness, subject string) *atomic.Int64 {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := h.nc.Flush(); err != nil { // the server holds the subscription before the edge calls it
+		t.Fatal(err)
+	}
 	return &calls
 }
 

@@ -308,19 +308,11 @@ func (s *Service) lambdaCustom(ctx context.Context, r *request, mr *mappedReques
 	telemetry.Inject(ictx, msg)
 	reply, err := s.deps.NATS.RequestMsgWithContext(ictx, msg)
 	span.End()
-	switch {
-	case err == nil:
-	case errors.Is(err, nats.ErrNoResponders):
-		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
-		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		return integrationResult{}, false
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-		s.timedOut(r)
-		return integrationResult{}, false
-	default:
-		s.log.Error("lambda integration failed", "request_id", r.id, "function", fn, "err", err)
-		s.gatewayError(r, gw.IntegrationFailure, "Internal server error")
-		r.ctx.Response.SetStatusCode(fasthttp.StatusInternalServerError)
+	if err != nil {
+		s.busFailed(r, err, "lambda "+fn, func() {
+			s.gatewayError(r, gw.IntegrationFailure, "Internal server error")
+			r.ctx.Response.SetStatusCode(fasthttp.StatusInternalServerError)
+		})
 		return integrationResult{}, false
 	}
 	res := integrationResult{status: 200, body: reply.Data, header: map[string]string{}}

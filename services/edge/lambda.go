@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -181,18 +180,8 @@ func (s *Service) awsProxy(ctx context.Context, r *request) {
 	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(in))
 	span.End()
 	c := r.ctx
-	switch {
-	case err == nil:
-	case errors.Is(err, nats.ErrNoResponders):
-		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
-		c.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		return
-	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		s.timedOut(r)
-		return
-	default:
-		s.log.Error("lambda integration failed", "request_id", r.id, "function", fn, "err", err)
-		s.lambdaFailed(r)
+	if err != nil {
+		s.busFailed(r, err, "lambda "+fn, func() { s.lambdaFailed(r) })
 		return
 	}
 	if reply.Header.Get(wire.HeaderServiceErrorCode) != "" {

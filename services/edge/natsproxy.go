@@ -196,22 +196,30 @@ func (s *Service) natsProxy(ctx context.Context, r *request) {
 	c := r.ctx
 	subject := r.t.integration.URI
 	reply, err := s.natsRequest(ctx, r, subject, c.Request.Body())
-	switch {
-	case err == nil:
-	case errors.Is(err, nats.ErrNoResponders):
-		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
-		c.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		return
-	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		s.timedOut(r)
-		return
-	default:
-		s.log.Error("nats integration failed", "request_id", r.id, "subject", subject, "err", err)
-		s.gatewayError(r, gw.IntegrationFailure, "")
-		c.Response.SetStatusCode(fasthttp.StatusBadGateway)
+	if err != nil {
+		s.busFailed(r, err, "nats "+subject, func() {
+			s.gatewayError(r, gw.IntegrationFailure, "")
+			c.Response.SetStatusCode(fasthttp.StatusBadGateway)
+		})
 		return
 	}
 	writeNativeReply(c, reply)
+}
+
+// busFailed answers an integration request over the bus that failed: no responders is 503 at
+// once, a timeout the integration timeout's answer, anything else fail's (after a log line
+// naming the target).
+func (s *Service) busFailed(r *request, err error, target string, fail func()) {
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
+		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
+	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		s.timedOut(r)
+	default:
+		s.log.Error("integration request failed", "request_id", r.id, "target", target, "err", err)
+		fail()
+	}
 }
 
 // writeNativeReply maps a native reply (or a micro error reply) to the HTTP response.

@@ -428,19 +428,11 @@ func (s *Service) natsIntegration(ctx context.Context, r *request, mr *mappedReq
 	telemetry.Inject(ictx, msg)
 	reply, err := s.deps.NATS.RequestMsg(msg, s.timeout(in))
 	span.End()
-	switch {
-	case err == nil:
-	case errors.Is(err, nats.ErrNoResponders):
-		s.gatewayError(r, gw.Default5XX, "Service Unavailable")
-		r.ctx.Response.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		return integrationResult{}, false
-	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		s.timedOut(r)
-		return integrationResult{}, false
-	default:
-		s.log.Error("nats integration failed", "request_id", r.id, "subject", subject, "err", err)
-		s.gatewayError(r, gw.IntegrationFailure, "")
-		r.ctx.Response.SetStatusCode(fasthttp.StatusBadGateway)
+	if err != nil {
+		s.busFailed(r, err, "nats "+subject, func() {
+			s.gatewayError(r, gw.IntegrationFailure, "")
+			r.ctx.Response.SetStatusCode(fasthttp.StatusBadGateway)
+		})
 		return integrationResult{}, false
 	}
 	res := integrationResult{status: 200, header: map[string]string{}, body: reply.Data}
